@@ -1,0 +1,109 @@
+"""The course description in solutions/course.toml: assignments, notebooks and student files.
+
+Each assignment names the notebooks it releases (sources in solutions/<id>/<name>.py) and the
+cs_lib files students write for it (references in solutions/cs_lib/...). Everything else in
+cs_lib is provided code, which a submission can never replace.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from autograder import paths
+
+
+class CourseError(ValueError):
+    """The course description or a source file is inconsistent; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    notebooks: tuple
+    student_files: tuple
+    time_budget: int
+    grading_time_budget: int
+    summary: str = ""
+
+    def source_notebook(self, name, solutions=paths.SOLUTIONS):
+        return Path(solutions) / self.id / f"{name}.py"
+
+
+@dataclass(frozen=True)
+class Course:
+    id: str
+    title: str
+    repository: str
+    branch: str
+    assignments: tuple = field(default_factory=tuple)
+
+    def assignment(self, assignment_id):
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return assignment
+        known = ", ".join(a.id for a in self.assignments)
+        raise CourseError(f"unknown assignment {assignment_id!r}; the course has {known}")
+
+    @property
+    def student_files(self):
+        """Every cs_lib file a student writes, in course order, without repeats."""
+        seen = []
+        for assignment in self.assignments:
+            seen += [name for name in assignment.student_files if name not in seen]
+        return tuple(seen)
+
+    def colab_url(self, assignment_id, notebook):
+        repo = self.repository.removeprefix("https://github.com/").rstrip("/")
+        return f"https://colab.research.google.com/github/{repo}/blob/{self.branch}/assignments/{assignment_id}/{notebook}.ipynb"
+
+
+def load_course(path=paths.COURSE_FILE):
+    path = Path(path)
+    if not path.is_file():
+        raise CourseError(
+            f"no course description at {path}. The instructor's solutions/ folder is needed for this command; "
+            "students use `python -m autograder check`, which reads assignments/manifest.json instead."
+        )
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    info = raw.get("course", {})
+    assignments = []
+    for entry in raw.get("assignment", []):
+        try:
+            assignments.append(
+                Assignment(
+                    id=entry["id"],
+                    title=entry["title"],
+                    notebooks=tuple(entry["notebooks"]),
+                    student_files=tuple(entry["student_files"]),
+                    time_budget=int(entry.get("time_budget", 300)),
+                    grading_time_budget=int(entry.get("grading_time_budget", 60)),
+                    summary=entry.get("summary", ""),
+                )
+            )
+        except KeyError as missing:
+            raise CourseError(f"{path}: an [[assignment]] lacks {missing}") from None
+    ids = [a.id for a in assignments]
+    if len(set(ids)) != len(ids):
+        raise CourseError(f"{path}: assignment ids repeat: {ids}")
+    return Course(
+        id=info.get("id", "course"),
+        title=info.get("title", ""),
+        repository=info.get("repository", ""),
+        branch=info.get("branch", "main"),
+        assignments=tuple(assignments),
+    )
+
+
+def load_manifest(path=paths.MANIFEST):
+    """The student-facing description written by `release` (no solutions needed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CourseError(f"no assignments manifest at {path}; the instructor regenerates it with `python -m autograder release`")
+    return json.loads(path.read_text())

@@ -1,0 +1,102 @@
+"""Notebook support: the setup every assignment runs first, and sizing for grading runs.
+
+    from cs_lib.notebook import setup, scaled
+    ENV = setup("a3")                 # checks the environment, enables autoreload, picks the device
+    num_iters = scaled(1500, 100)     # 1500 normally, 100 while nbgrader grades (NBGRADER_EXECUTION)
+"""
+
+import importlib.util
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+
+GRADING = bool(os.environ.get("NBGRADER_EXECUTION"))
+NEEDS_TORCH = {"a5"}
+
+
+def grading():
+    """True while nbgrader executes the notebook (autograde or validate)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def scaled(full, quick):
+    """full normally; quick while grading, so heavy cells (training, sweeps) stay fast."""
+    return quick if grading() else full
+
+
+def on_colab():
+    return "google.colab" in sys.modules
+
+
+@dataclass
+class Environment:
+    assignment: str = None
+    colab: bool = False
+    grading: bool = False
+    device: str = "cpu"
+    dataset: str = "embedded"
+    im2col_backend: str = "numpy"
+    problems: list = field(default_factory=list)
+
+    def __str__(self):
+        where = "Colab" if self.colab else platform.node() or "this machine"
+        status = "ready" if not self.problems else "missing: " + "; ".join(self.problems)
+        return (
+            f"{self.assignment or 'course'} on {where}: Python {platform.python_version()}, dataset {self.dataset}, "
+            f"device {self.device}, im2col {self.im2col_backend}; {status}"
+        )
+
+
+def _select_device():
+    if importlib.util.find_spec("torch") is None:
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _enable_autoreload():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    try:
+        shell.run_line_magic("load_ext", "autoreload")
+        shell.run_line_magic("autoreload", "2")
+    except Exception:  # autoreload is a convenience; a kernel without it still works
+        return
+
+
+def setup(assignment=None, autoreload=True, verbose=None):
+    """Check what the assignment needs, enable autoreload and pick the device; print one summary line."""
+    import cs_lib.checks  # noqa: F401  binds the test cells' check helpers before any student code runs
+
+    env = Environment(assignment=assignment, colab=on_colab(), grading=grading())
+    verbose = not env.grading if verbose is None else verbose
+    if sys.version_info < (3, 10):
+        env.problems.append(f"Python 3.10 or newer (this is {platform.python_version()})")
+    for module in ("numpy", "matplotlib"):
+        if importlib.util.find_spec(module) is None:
+            env.problems.append(f"{module} (run the setup command in README.md)")
+    if assignment in NEEDS_TORCH and importlib.util.find_spec("torch") is None:
+        env.problems.append("torch: pip install -e '.[torch]'")
+    from cs_lib import fast_im2col
+
+    env.im2col_backend = fast_im2col.BACKEND
+    from cs_lib.datasets import dataset_folder
+
+    _, env.dataset = dataset_folder()
+    env.device = _select_device()
+    if autoreload and not env.grading:
+        _enable_autoreload()
+    if verbose:
+        print(env)
+    return env

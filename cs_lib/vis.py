@@ -1,0 +1,116 @@
+"""Pictures for the notebooks: image grids, filter/template grids and training curves.
+
+Everything draws with matplotlib and returns the Figure; nothing here needs a
+display, so the same calls work in JupyterLab, on Colab and in headless grading.
+"""
+
+import math
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt  # deferred: importing pyplot picks a backend
+
+    return plt
+
+
+def visualize_grid(Xs, ubound=255.0, padding=1):
+    """Tile images Xs (N, H, W, C) into one (G*(H+p), G*(W+p), C) image scaled to [0, ubound].
+
+    Each image is rescaled to its own min..max, which is what filters and learned templates need.
+    """
+    Xs = np.asarray(Xs, dtype=np.float64)
+    if Xs.ndim != 4:
+        raise ValueError(f"visualize_grid expects (N, H, W, C), got shape {Xs.shape}")
+    N, H, W, C = Xs.shape
+    grid_size = int(math.ceil(math.sqrt(N)))
+    grid = np.zeros((grid_size * (H + padding) - padding, grid_size * (W + padding) - padding, C))
+    for index in range(N):
+        row, col = divmod(index, grid_size)
+        image = Xs[index]
+        low, high = image.min(), image.max()
+        scaled = ubound * (image - low) / (high - low) if high > low else np.zeros_like(image)
+        top, left = row * (H + padding), col * (W + padding)
+        grid[top : top + H, left : left + W] = scaled
+    return grid
+
+
+def show_filters(weights, title=None, ax=None):
+    """Show conv filters (F, C, HH, WW) or linear templates (F, C, H, W) as a grid of RGB tiles."""
+    plt = _pyplot()
+    weights = np.asarray(weights)
+    if weights.ndim != 4:
+        raise ValueError(f"show_filters expects (F, C, HH, WW), got shape {weights.shape}")
+    images = weights.transpose(0, 2, 3, 1)
+    grid = visualize_grid(images, ubound=1.0)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(grid.squeeze(), cmap="gray" if grid.shape[-1] == 1 else None)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def show_class_examples(X, y, class_names, per_class=7, seed=0):
+    """A grid with one column per class and per_class random examples of it (X is (N, 32, 32, 3) 0..255)."""
+    plt = _pyplot()
+    X = np.asarray(X)
+    if X.ndim == 4 and X.shape[1] == 3 and X.shape[-1] != 3:
+        X = X.transpose(0, 2, 3, 1)
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(per_class, len(class_names), figsize=(len(class_names), per_class))
+    axes = np.asarray(axes).reshape(per_class, len(class_names))
+    for label, name in enumerate(class_names):
+        members = np.flatnonzero(np.asarray(y) == label)
+        picks = rng.choice(members, size=min(per_class, len(members)), replace=False)
+        for row in range(per_class):
+            ax = axes[row, label]
+            ax.axis("off")
+            if row < len(picks):
+                image = X[picks[row]]
+                low, high = image.min(), image.max()
+                ax.imshow(((image - low) / max(high - low, 1e-12)))
+        axes[0, label].set_title(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training(history, title=None):
+    """Loss per iteration and train/val accuracy per epoch from a Solver (or a dict with its histories)."""
+    plt = _pyplot()
+    if not isinstance(history, dict):
+        history = {
+            "loss_history": history.loss_history,
+            "train_acc_history": history.train_acc_history,
+            "val_acc_history": history.val_acc_history,
+        }
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    loss_ax.plot(history["loss_history"], ".", alpha=0.5)
+    loss_ax.set_xlabel("iteration")
+    loss_ax.set_ylabel("training loss")
+    acc_ax.plot(history.get("train_acc_history", []), "-o", label="train")
+    acc_ax.plot(history.get("val_acc_history", []), "-o", label="val")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("accuracy")
+    acc_ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curves, xlabel="iteration", ylabel="loss", title=None, marker="-"):
+    """Several named curves on one axes: curves is {label: sequence of values}."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in curves.items():
+        ax.plot(values, marker, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

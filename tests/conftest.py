@@ -1,0 +1,50 @@
+"""Test-suite configuration: which cs_lib implementation the tests import.
+
+The graded functions are tested through `import cs_lib...`. By default that is the instructor's
+reference (solutions/cs_lib swapped into a private copy of cs_lib, put first on sys.path), so CI
+checks the reference. Students check their own work with `CS_IMPL=student pytest -m a1`, which
+imports the cs_lib in the checkout, stubs and all.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+IMPLEMENTATION = os.environ.get("CS_IMPL", "reference" if (REPO / "solutions" / "cs_lib").is_dir() else "student")
+
+if IMPLEMENTATION not in ("reference", "student"):
+    raise pytest.UsageError(f"CS_IMPL must be 'reference' or 'student', got {IMPLEMENTATION!r}")
+
+if IMPLEMENTATION == "reference":
+    if "cs_lib" in sys.modules:
+        raise RuntimeError("cs_lib was imported before tests/conftest.py could select the reference implementation")
+    from autograder.overlay import reference_overlay
+
+    _OVERLAY = Path(tempfile.mkdtemp(prefix="cs_lib_reference_"))
+    reference_overlay(_OVERLAY)
+    sys.path.insert(0, str(_OVERLAY))
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(_OVERLAY), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+
+
+def pytest_report_header(config):
+    import cs_lib
+    from cs_lib import fast_im2col
+
+    return [f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}"]
+
+
+def pytest_unconfigure(config):
+    if IMPLEMENTATION == "reference":
+        shutil.rmtree(_OVERLAY, ignore_errors=True)
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(231)
