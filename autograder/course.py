@@ -30,6 +30,8 @@ class Assignment:
     time_budget: int
     grading_time_budget: int
     summary: str = ""
+    extra_files: tuple = ()
+    reference_files: str = ""
 
     def source_notebook(self, name, solutions=paths.SOLUTIONS):
         return Path(solutions) / self.id / f"{name}.py"
@@ -85,6 +87,8 @@ def load_course(path=paths.COURSE_FILE):
                     time_budget=int(entry.get("time_budget", 300)),
                     grading_time_budget=int(entry.get("grading_time_budget", 60)),
                     summary=entry.get("summary", ""),
+                    extra_files=tuple(entry.get("extra_files", ())),
+                    reference_files=entry.get("reference_files", ""),
                 )
             )
         except KeyError as missing:

@@ -7,9 +7,28 @@ Every test must pass and no other cell may raise; the run must fit the assignmen
 import tempfile
 from pathlib import Path
 
+import os
+import subprocess
+import sys
+
+from autograder import paths
 from autograder.authoring import source_notebook
 from autograder.execute import run_notebook
 from autograder.overlay import reference_overlay
+
+
+def make_reference_files(assignment, overlay, out_dir):
+    """Run the assignment's reference_files script (main(out_dir)) with the reference cs_lib."""
+    if not assignment.reference_files:
+        return
+    script = paths.REPO_ROOT / assignment.reference_files
+    code = (
+        "import runpy, sys; "
+        f"runpy.run_path({str(script)!r})['main']({str(out_dir)!r})"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")]))
+    env.pop("NBGRADER_EXECUTION", None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=out_dir)
 
 
 def verify_assignment(course, assignment_id, grading=False, keep=None):
@@ -18,9 +37,12 @@ def verify_assignment(course, assignment_id, grading=False, keep=None):
     runs = []
     with tempfile.TemporaryDirectory(prefix=f"verify-{assignment_id}-") as tmp:
         overlay = reference_overlay(Path(tmp) / "overlay")
+        work = Path(tmp) / "work"
+        work.mkdir()
+        make_reference_files(assignment, overlay, work)
         for name in assignment.notebooks:
             notebook = source_notebook(assignment.source_notebook(name), course, assignment_id)
-            run = run_notebook(notebook, Path(tmp) / "work", overlay=overlay, grading=grading)
+            run = run_notebook(notebook, work, overlay=overlay, grading=grading)
             if keep:
                 import nbformat
 
