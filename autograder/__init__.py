@@ -1,4 +1,4 @@
 """The course's authoring, release and grading tools (for instructors and TAs).
 
-    python -m autograder --help
+python -m autograder --help
 """

@@ -212,6 +212,10 @@ def notebook_tests(notebook):
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") or meta.get("task"):
-            kind = "test" if not meta.get("solution") and not meta.get("task") else ("task" if meta.get("task") else "answer")
+            kind = (
+                "test"
+                if not meta.get("solution") and not meta.get("task")
+                else ("task" if meta.get("task") else "answer")
+            )
             graded.append((meta["grade_id"], meta.get("points", 0), kind))
     return graded

@@ -109,5 +109,7 @@ def load_manifest(path=paths.MANIFEST):
     """The student-facing description written by `release` (no solutions needed)."""
     path = Path(path)
     if not path.is_file():
-        raise CourseError(f"no assignments manifest at {path}; the instructor regenerates it with `python -m autograder release`")
+        raise CourseError(
+            f"no assignments manifest at {path}; the instructor regenerates it with `python -m autograder release`"
+        )
     return json.loads(path.read_text())

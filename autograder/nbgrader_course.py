@@ -21,7 +21,7 @@ import nbformat
 from autograder.authoring import source_notebook
 
 CONFIG_NAME = "nbgrader_config.py"
-CONFIG_TEMPLATE = '''\
+CONFIG_TEMPLATE = """\
 # nbgrader configuration written by `python -m autograder`; edit the settings marked "course".
 c = get_config()  # noqa: F821
 
@@ -38,7 +38,7 @@ c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
-{extra}'''
+{extra}"""
 
 
 def nbgrader_env(extra=None):

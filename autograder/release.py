@@ -59,7 +59,9 @@ def colab_links(course):
         for name in assignment.notebooks:
             url = course.colab_url(assignment.id, name)
             badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
-            lines.append(f"| {assignment.id.upper()}: {assignment.title} | `assignments/{assignment.id}/{name}.ipynb` | {badge} |")
+            lines.append(
+                f"| {assignment.id.upper()}: {assignment.title} | `assignments/{assignment.id}/{name}.ipynb` | {badge} |"
+            )
     lines += ["", COLAB_END]
     return "\n".join(lines)
 
@@ -74,6 +76,7 @@ def readme_with_links(course, readme_text):
 
 def release_notebooks(course):
     """{repo-relative path: bytes} of every release notebook, made by nbgrader generate_assignment."""
+
     def one(assignment):
         with tempfile.TemporaryDirectory(prefix=f"release-{assignment.id}-") as tmp:
             write_config(tmp, course.id)
@@ -103,7 +106,11 @@ def build(course=None):
 
 def stale(files, root=paths.REPO_ROOT):
     """Paths whose committed content differs from a fresh generation."""
-    return sorted(name for name, data in files.items() if not (Path(root) / name).is_file() or (Path(root) / name).read_bytes() != data)
+    return sorted(
+        name
+        for name, data in files.items()
+        if not (Path(root) / name).is_file() or (Path(root) / name).read_bytes() != data
+    )
 
 
 def write(files, root=paths.REPO_ROOT):

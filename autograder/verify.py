@@ -4,12 +4,11 @@ Every test must pass and no other cell may raise; the run must fit the assignmen
 (grading_time_budget with --grading, which sets NBGRADER_EXECUTION as nbgrader does).
 """
 
-import tempfile
-from pathlib import Path
-
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from autograder import paths
 from autograder.authoring import source_notebook
@@ -22,10 +21,7 @@ def make_reference_files(assignment, overlay, out_dir):
     if not assignment.reference_files:
         return
     script = paths.REPO_ROOT / assignment.reference_files
-    code = (
-        "import runpy, sys; "
-        f"runpy.run_path({str(script)!r})['main']({str(out_dir)!r})"
-    )
+    code = f"import runpy, sys; runpy.run_path({str(script)!r})['main']({str(out_dir)!r})"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")]))
     env.pop("NBGRADER_EXECUTION", None)
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=out_dir)

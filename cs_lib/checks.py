@@ -116,7 +116,9 @@ def check_raises(error_type, function, *args, name=None, match=None, **kwargs):
         function(*args, **kwargs)
     except error_type as error:
         if match is not None and match not in str(error):
-            raise CheckError(f"{label} raised {type(error).__name__}({error!s}), whose message should mention {match!r}") from None
+            raise CheckError(
+                f"{label} raised {type(error).__name__}({error!s}), whose message should mention {match!r}"
+            ) from None
         return error
     except Exception as error:
         raise CheckError(f"{label} raised {type(error).__name__}: {error}; expected {error_type.__name__}") from None

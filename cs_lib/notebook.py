@@ -1,8 +1,8 @@
 """Notebook support: the setup every assignment runs first, and sizing for grading runs.
 
-    from cs_lib.notebook import setup, scaled
-    ENV = setup("a3")                 # checks the environment, enables autoreload, picks the device
-    num_iters = scaled(1500, 100)     # 1500 normally, 100 while nbgrader grades (NBGRADER_EXECUTION)
+from cs_lib.notebook import setup, scaled
+ENV = setup("a3")                 # checks the environment, enables autoreload, picks the device
+num_iters = scaled(1500, 100)     # 1500 normally, 100 while nbgrader grades (NBGRADER_EXECUTION)
 """
 
 import importlib.util
@@ -81,8 +81,6 @@ def setup(assignment=None, autoreload=True, verbose=None):
 
     env = Environment(assignment=assignment, colab=on_colab(), grading=grading())
     verbose = not env.grading if verbose is None else verbose
-    if sys.version_info < (3, 10):
-        env.problems.append(f"Python 3.10 or newer (this is {platform.python_version()})")
     for module in ("numpy", "matplotlib"):
         if importlib.util.find_spec(module) is None:
             env.problems.append(f"{module} (run the setup command in README.md)")

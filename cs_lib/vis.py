@@ -71,7 +71,7 @@ def show_class_examples(X, y, class_names, per_class=7, seed=0):
             if row < len(picks):
                 image = X[picks[row]]
                 low, high = image.min(), image.max()
-                ax.imshow(((image - low) / max(high - low, 1e-12)))
+                ax.imshow((image - low) / max(high - low, 1e-12))
         axes[0, label].set_title(name, fontsize=8)
     fig.tight_layout()
     return fig

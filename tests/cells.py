@@ -13,13 +13,13 @@ import contextlib
 import importlib
 import io
 import traceback
-from functools import lru_cache
+from functools import cache
 
 from autograder.authoring import source_notebook
 from autograder.course import load_course
 
 
-@lru_cache(maxsize=None)
+@cache
 def _notebook(assignment_id):
     course = load_course()
     assignment = course.assignment(assignment_id)

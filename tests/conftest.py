@@ -35,7 +35,9 @@ def pytest_report_header(config):
     import cs_lib
     from cs_lib import fast_im2col
 
-    return [f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}"]
+    return [
+        f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}"
+    ]
 
 
 def pytest_unconfigure(config):

@@ -10,7 +10,9 @@ ASSIGNMENT = "{assignment}"
 if "google.colab" in sys.modules and not os.environ.get("NBGRADER_EXECUTION"):
     import subprocess
 
-    workdir = "/content/drive/MyDrive/{course_id}" if os.path.isdir("/content/drive/MyDrive") else "/content/{course_id}"
+    workdir = (
+        "/content/drive/MyDrive/{course_id}" if os.path.isdir("/content/drive/MyDrive") else "/content/{course_id}"
+    )
     if not os.path.isdir(os.path.join(workdir, "cs_lib")):
         subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", BRANCH, REPOSITORY, workdir], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", workdir + "[torch]"], check=True)

@@ -1,8 +1,8 @@
 """python -m cs_lib.datasets: download CIFAR-10 or generate the embedded offline dataset.
 
-    python -m cs_lib.datasets download cifar10     # fetch, verify (md5) and extract under the data folder
-    python -m cs_lib.datasets embedded             # generate the offline dataset (about a second)
-    python -m cs_lib.datasets info                 # which dataset the notebooks will use, and where
+python -m cs_lib.datasets download cifar10     # fetch, verify (md5) and extract under the data folder
+python -m cs_lib.datasets embedded             # generate the offline dataset (about a second)
+python -m cs_lib.datasets info                 # which dataset the notebooks will use, and where
 """
 
 import argparse

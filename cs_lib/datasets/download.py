@@ -17,7 +17,9 @@ def _safe_extract(archive, destination):
         for member in tar.getmembers():
             target = (destination / member.name).resolve()
             if not target.is_relative_to(destination) or member.issym() or member.islnk():
-                raise DatasetError(f"refusing to extract {member.name!r} from {archive}: it points outside {destination}")
+                raise DatasetError(
+                    f"refusing to extract {member.name!r} from {archive}: it points outside {destination}"
+                )
         if hasattr(tarfile, "data_filter"):
             tar.extractall(destination, filter="data")
         else:  # Python without extraction filters: the members were checked above
@@ -40,9 +42,7 @@ def download_cifar10(root, url=CIFAR10_URL, md5=CIFAR10_MD5, progressbar=True):
             shutil.rmtree(existing)
     root.mkdir(parents=True, exist_ok=True)
     try:
-        archive = pooch.retrieve(
-            url, known_hash=f"md5:{md5}", fname=ARCHIVE_NAME, path=root, progressbar=progressbar
-        )
+        archive = pooch.retrieve(url, known_hash=f"md5:{md5}", fname=ARCHIVE_NAME, path=root, progressbar=progressbar)
     except ValueError as error:  # pooch's hash mismatch
         raise DatasetError(
             f"the file downloaded from {url} does not have the expected md5 {md5}, so it was deleted. "

@@ -28,10 +28,24 @@ GENERATOR_VERSION = 1
 JITTER = 0.35
 LIGHTER_FRACTION = 0.8
 TINT_STRENGTH = 0.6
-CLASS_TINT = np.array(
-    [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 0.5, 0], [0.5, 0, 1], [0, 1, 0.5], [1, 1, 1]],
-    dtype=np.float32,
-) - 0.5
+CLASS_TINT = (
+    np.array(
+        [
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+            [1, 1, 0],
+            [1, 0, 1],
+            [0, 1, 1],
+            [1, 0.5, 0],
+            [0.5, 0, 1],
+            [0, 1, 0.5],
+            [1, 1, 1],
+        ],
+        dtype=np.float32,
+    )
+    - 0.5
+)
 TRAIN_BATCHES = 5
 
 
@@ -48,9 +62,7 @@ def _signed_distance(label, u, v):
     if label == 3:  # triangle, pointing up
         return np.maximum(-v - 0.55, (np.abs(u) * np.sqrt(3.0) + v) / 2.0 - 0.55)
     if label == 4:  # cross
-        return np.minimum(
-            np.maximum(np.abs(u) - 0.3, np.abs(v) - 1.0), np.maximum(np.abs(u) - 1.0, np.abs(v) - 0.3)
-        )
+        return np.minimum(np.maximum(np.abs(u) - 0.3, np.abs(v) - 1.0), np.maximum(np.abs(u) - 1.0, np.abs(v) - 0.3))
     if label == 5:  # five-pointed star
         theta = np.arctan2(v, u)
         return r - (0.62 + 0.38 * np.cos(5.0 * theta))
@@ -148,7 +160,11 @@ def generate(root, seed=0, num_train=5000, num_test=1000):
         _write_batch(root / f"data_batch_{batch + 1}", images, labels, label, batch * per_batch)
     labels = rng.permutation(np.arange(num_test) % len(CLASS_NAMES))
     _write_batch(root / "test_batch", render(labels, rng), labels, "testing batch 1 of 1", num_train)
-    meta = {b"num_cases_per_batch": per_batch, b"label_names": [name.encode() for name in CLASS_NAMES], b"num_vis": 3072}
+    meta = {
+        b"num_cases_per_batch": per_batch,
+        b"label_names": [name.encode() for name in CLASS_NAMES],
+        b"num_vis": 3072,
+    }
     with open(root / "batches.meta", "wb") as f:
         pickle.dump(meta, f, protocol=2)
     (root / "EMBEDDED").write_text(marker(seed, num_train, num_test))
