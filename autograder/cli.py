@@ -6,6 +6,7 @@ Student: check, progress.  Each subcommand's --help says what it reads and write
 
 import argparse
 import sys
+from pathlib import Path
 
 from autograder.course import CourseError, load_course
 
@@ -45,6 +46,111 @@ def cmd_verify(args):
     return 0 if all_ok else 1
 
 
+def cmd_init(args):
+    from autograder.course_dir import init_course
+
+    course = load_course()
+    settings = init_course(
+        args.course_dir,
+        course,
+        roster=args.roster,
+        db_url=args.db,
+        assignment_ids=args.assignments or None,
+        cell_timeout=args.cell_timeout,
+    )
+    print(
+        f"course directory {args.course_dir} ready: gradebook {settings['db_url']}, "
+        f"assignments {', '.join(settings['assignments'])}"
+    )
+    return 0
+
+
+def cmd_collect(args):
+    from autograder.collect import collect
+    from autograder.course_dir import roster_ids
+
+    course = load_course()
+    results = collect(
+        args.course_dir, course, args.assignment, args.submissions, roster_ids(args.course_dir), pattern=args.pattern
+    )
+    print(f"{'zip':<28} {'student':<16} {'status':<16} problems")
+    for item in results:
+        print(f"{item.zip_name:<28} {item.student:<16} {item.status:<16} {'; '.join(item.problems)}")
+    bad = [item for item in results if item.status not in ("ok", "warnings")]
+    print(f"collected {len(results) - len(bad)} of {len(results)} zips")
+    return 1 if bad or not results else 0
+
+
+def cmd_grade(args):
+    from autograder.grading import grade, table
+    from autograder.sandbox import Limits
+
+    course = load_course()
+    limits = Limits(memory_mb=args.memory_mb, processes=args.max_processes, cpu_seconds=args.cpu_seconds)
+    results, protections = grade(
+        args.course_dir,
+        course,
+        args.assignment,
+        jobs=args.jobs,
+        students=args.students,
+        sandbox=args.sandbox,
+        limits=limits,
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+    )
+    missing = [f"{name} ({how})" for name, on, how in protections if not on]
+    if missing:
+        print("WARNING: grading without these protections: " + "; ".join(missing), file=sys.stderr)
+    print(table(results))
+    failed = [r for r in results if r.status in ("failed",)]
+    return 1 if failed else 0
+
+
+def cmd_feedback(args):
+    from autograder.feedback import feedback
+
+    course = load_course()
+    written = feedback(args.course_dir, course, args.assignment, students=args.students)
+    for student, pages in written.items():
+        for page in pages:
+            print(f"{student}: {page}")
+    return 0
+
+
+def cmd_export(args):
+    from autograder.export import export
+
+    for path in export(args.course_dir, args.out):
+        print(path)
+    return 0
+
+
+def cmd_check(args):
+    from autograder.check import check
+
+    report = check(args.assignment, args.notebook)
+    print(report.table())
+    return 0 if report.ok else 1
+
+
+def cmd_demo(args):
+    from autograder.demo import run_demo
+
+    course = load_course()
+    _, results, _ = run_demo(course, workdir=args.workdir, assignment_ids=args.assignments or None, jobs=args.jobs)
+    expected = {"reference": "full", "starter": "zero", "halfdone": "partial"}
+    problems = []
+    for assignment_id, rows in results.items():
+        for row in rows:
+            want = expected.get(row.student)
+            got = "full" if row.score == row.max_score - row.needs_manual else ("zero" if row.score == 0 else "partial")
+            if want and want != got:
+                problems.append(f"{assignment_id}/{row.student}: expected {want} marks, got {row.score:g}")
+    for problem in problems:
+        print(f"UNEXPECTED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -67,6 +173,96 @@ def build_parser():
     verify.add_argument("--grading", action="store_true", help="set NBGRADER_EXECUTION, as grading does")
     verify.add_argument("--keep", help="write the executed notebooks to this folder")
     verify.set_defaults(func=cmd_verify)
+
+    init = commands.add_parser(
+        "init",
+        help="create a TA course directory: nbgrader config, gradebook, roster, assignments",
+        description="Create or update COURSE_DIR: nbgrader_config.py, the gradebook (SQLite in COURSE_DIR "
+        "unless --db names another SQLAlchemy URL), the roster and every assignment's source/ and release/.",
+    )
+    init.add_argument("course_dir", type=Path)
+    init.add_argument("--roster", type=Path, help="CSV with an id column (first_name, last_name, email optional)")
+    init.add_argument("--db", help="gradebook SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
+    init.add_argument("--assignments", nargs="*", help="assignment ids (default: all)")
+    init.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell while grading")
+    init.set_defaults(func=cmd_init)
+
+    collect = commands.add_parser(
+        "collect",
+        help="unpack per-student zips into submitted/",
+        description="Unpack SUBMISSIONS/<student id>[_anything].zip into COURSE_DIR/submitted/<student>/<assignment>/; "
+        "report unreadable zips, missing notebooks, unknown students and unsafe paths per student.",
+    )
+    collect.add_argument("course_dir", type=Path)
+    collect.add_argument("assignment")
+    collect.add_argument("submissions", type=Path)
+    collect.add_argument("--pattern", help="regex with a (?P<student>...) group to read the id from zip names")
+    collect.set_defaults(func=cmd_collect)
+
+    grade = commands.add_parser(
+        "grade",
+        help="autograde collected submissions in parallel, each in a sandbox",
+        description="Autograde every collected submission of ASSIGNMENT (nbgrader, sandboxed kernels) and write "
+        "scores to the gradebook and executed notebooks to autograded/. Exit 1 if any submission failed to grade.",
+    )
+    grade.add_argument("course_dir", type=Path)
+    grade.add_argument("assignment")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel students (default: CPU cores)")
+    grade.add_argument("--students", nargs="*", help="only these students")
+    grade.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "none"],
+        default="auto",
+        help="auto: bubblewrap when usable, else resource limits only (with a warning)",
+    )
+    grade.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
+    grade.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
+    grade.add_argument("--memory-mb", type=int, default=3072)
+    grade.add_argument("--max-processes", type=int, default=64)
+    grade.add_argument("--cpu-seconds", type=int, default=900)
+    grade.set_defaults(func=cmd_grade)
+
+    feedback = commands.add_parser(
+        "feedback",
+        help="write per-student HTML feedback (visible tests and results, never hidden test code)",
+        description="Write COURSE_DIR/feedback/<student>/<assignment>/<notebook>.html from the graded notebooks.",
+    )
+    feedback.add_argument("course_dir", type=Path)
+    feedback.add_argument("assignment")
+    feedback.add_argument("--students", nargs="*")
+    feedback.set_defaults(func=cmd_feedback)
+
+    export = commands.add_parser(
+        "export",
+        help="write grades.csv and per-question grades_<id>.csv for an LMS upload",
+        description="Write grades.csv (one row per student, one column per assignment) and grades_<id>.csv "
+        "(one column per question) to --out (default: COURSE_DIR).",
+    )
+    export.add_argument("course_dir", type=Path)
+    export.add_argument("--out", type=Path)
+    export.set_defaults(func=cmd_export)
+
+    check = commands.add_parser(
+        "check",
+        help="students: run the visible tests on your work and print a per-question table",
+        description="Run assignments/<id>/*.ipynb (or --notebook) with your cs_lib, score every visible test "
+        "and exit 1 if any fails.",
+    )
+    check.add_argument("assignment")
+    check.add_argument("--notebook", type=Path)
+    check.set_defaults(func=cmd_check)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the whole TA workflow on three sample students, offline",
+        description="In a temporary course directory: release every assignment, make three sample students "
+        "(reference, starter, halfdone), collect, grade in parallel, write feedback and grades.csv, "
+        "and print the grade table.",
+    )
+    demo.add_argument("--workdir", type=Path, help="keep everything here instead of a temporary folder")
+    demo.add_argument("--assignments", nargs="*")
+    demo.add_argument("--jobs", type=int, default=None)
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -6,6 +6,7 @@ cs_lib is provided code, which a submission can never replace.
 """
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +33,14 @@ class Assignment:
     summary: str = ""
     extra_files: tuple = ()
     reference_files: str = ""
+    root: Path = paths.SOLUTIONS
 
-    def source_notebook(self, name, solutions=paths.SOLUTIONS):
-        return Path(solutions) / self.id / f"{name}.py"
+    def source_notebook(self, name):
+        return Path(self.root) / self.id / f"{name}.py"
+
+    @property
+    def reference_files_script(self):
+        return Path(self.root) / self.reference_files if self.reference_files else None
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,14 @@ class Course:
     repository: str
     branch: str
     assignments: tuple = field(default_factory=tuple)
+    root: Path = paths.SOLUTIONS
+    course_file: Path = paths.COURSE_FILE
+
+    def references(self):
+        """{"cs_lib/...": reference file} for every student file (solutions/cs_lib mirrors cs_lib)."""
+        from autograder.authoring import reference_modules
+
+        return reference_modules(Path(self.root) / "cs_lib")
 
     def assignment(self, assignment_id):
         for assignment in self.assignments:
@@ -65,8 +79,9 @@ class Course:
         return f"https://colab.research.google.com/github/{repo}/blob/{self.branch}/assignments/{assignment_id}/{notebook}.ipynb"
 
 
-def load_course(path=paths.COURSE_FILE):
-    path = Path(path)
+def load_course(path=None):
+    """The course description: path, else $CS_COURSE_FILE, else solutions/course.toml."""
+    path = Path(path or os.environ.get("CS_COURSE_FILE") or paths.COURSE_FILE).resolve()
     if not path.is_file():
         raise CourseError(
             f"no course description at {path}. The instructor's solutions/ folder is needed for this command; "
@@ -89,6 +104,7 @@ def load_course(path=paths.COURSE_FILE):
                     summary=entry.get("summary", ""),
                     extra_files=tuple(entry.get("extra_files", ())),
                     reference_files=entry.get("reference_files", ""),
+                    root=path.parent,
                 )
             )
         except KeyError as missing:
@@ -102,6 +118,8 @@ def load_course(path=paths.COURSE_FILE):
         repository=info.get("repository", ""),
         branch=info.get("branch", "main"),
         assignments=tuple(assignments),
+        root=path.parent,
+        course_file=path,
     )
 
 

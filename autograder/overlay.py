@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 from autograder import paths
-from autograder.authoring import reference_modules
 
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.c", "build")
 
@@ -31,9 +30,9 @@ def build_overlay(dest, replacements=None, cs_lib=paths.CS_LIB):
     return dest
 
 
-def reference_overlay(dest, only=None):
+def reference_overlay(dest, course, only=None):
     """An overlay with the reference implementation of every student file (or only of those listed)."""
-    references = reference_modules()
+    references = course.references()
     if only is not None:
         references = {name: path for name, path in references.items() if name in set(only)}
     return build_overlay(dest, references)
@@ -47,7 +46,7 @@ def grading_overlay(dest, course, assignment, submitted_files):
     - student files of later assignments: the starter stub (their references never reach a sandbox);
     - every provided file: the course's own, whatever the submission holds.
     """
-    references = reference_modules()
+    references = course.references()
     replacements = {}
     earlier = []
     for other in course.assignments:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import paths
-from autograder.authoring import make_stub, notebook_tests, reference_modules, source_notebook
+from autograder.authoring import make_stub, notebook_tests, source_notebook
 from autograder.course import CourseError, load_course
 from autograder.nbgrader_course import generate_assignment, stage_sources, write_config
 
@@ -20,7 +20,7 @@ COLAB_END = "<!-- colab-links:end -->"
 
 
 def stub_files(course):
-    references = reference_modules()
+    references = course.references()
     declared = set(course.student_files)
     undeclared = sorted(set(references) - declared)
     if undeclared:

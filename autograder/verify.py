@@ -10,7 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import paths
 from autograder.authoring import source_notebook
 from autograder.execute import run_notebook
 from autograder.overlay import reference_overlay
@@ -20,7 +19,7 @@ def make_reference_files(assignment, overlay, out_dir):
     """Run the assignment's reference_files script (main(out_dir)) with the reference cs_lib."""
     if not assignment.reference_files:
         return
-    script = paths.REPO_ROOT / assignment.reference_files
+    script = assignment.reference_files_script
     code = f"import runpy, sys; runpy.run_path({str(script)!r})['main']({str(out_dir)!r})"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")]))
     env.pop("NBGRADER_EXECUTION", None)
@@ -32,7 +31,7 @@ def verify_assignment(course, assignment_id, grading=False, keep=None):
     assignment = course.assignment(assignment_id)
     runs = []
     with tempfile.TemporaryDirectory(prefix=f"verify-{assignment_id}-") as tmp:
-        overlay = reference_overlay(Path(tmp) / "overlay")
+        overlay = reference_overlay(Path(tmp) / "overlay", course)
         work = Path(tmp) / "work"
         work.mkdir()
         make_reference_files(assignment, overlay, work)

@@ -26,6 +26,25 @@ class CheckError(AssertionError):
     """A test cell's check failed; the message says what was expected."""
 
 
+class Measured(float):
+    """The number a passing check measured (a float), displayed as "passed: ...".
+
+    A test cell's last expression is read by nbgrader as partial credit when it is a number, so a
+    cell ending in ``check_rel_error(...)`` must not display a bare float.
+    """
+
+    def __new__(cls, value, label):
+        measured = super().__new__(cls, value)
+        measured.label = label
+        return measured
+
+    def __repr__(self):
+        return f"passed: {self.label} ({float.__repr__(self)})"
+
+    def __str__(self):
+        return float.__repr__(self)
+
+
 def as_array(value, name, shape=None):
     """value as a float64 ndarray (never a subclass), failing clearly if it is not numeric."""
     if value is None:
@@ -79,7 +98,7 @@ def check_rel_error(actual, expected, name, tol=1e-7):
     error = rel_error(actual, expected)
     if not error < tol:
         raise CheckError(f"{name}: relative error {error:.2e} exceeds {tol:.0e}")
-    return error
+    return Measured(error, f"{name} relative error")
 
 
 def check_close(actual, expected, name, rtol=1e-6, atol=1e-8):
@@ -101,7 +120,7 @@ def check_scalar(value, expected, name, rtol=1e-6, atol=1e-8):
     got = as_scalar(value, name)
     if not math.isfinite(got) or not _isclose(got, float(expected), rel_tol=rtol, abs_tol=atol):
         raise CheckError(f"{name} is {got!r}, expected {float(expected)!r} (rtol {rtol:g}, atol {atol:g})")
-    return got
+    return Measured(got, name)
 
 
 def check_true(condition, message):

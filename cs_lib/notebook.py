@@ -49,7 +49,7 @@ class Environment:
 
 
 def _select_device():
-    if importlib.util.find_spec("torch") is None:
+    if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
         return "cpu"
     import torch
 
@@ -92,7 +92,8 @@ def setup(assignment=None, autoreload=True, verbose=None):
     from cs_lib.datasets import dataset_folder
 
     _, env.dataset = dataset_folder()
-    env.device = _select_device()
+    # torch takes seconds to import: only the assignments that use it pay for it
+    env.device = _select_device() if assignment in NEEDS_TORCH or "torch" in sys.modules else "cpu"
     if autoreload and not env.grading:
         _enable_autoreload()
     if verbose:

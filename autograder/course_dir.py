@@ -1,0 +1,94 @@
+"""`init`: a TA's nbgrader course directory, its gradebook and its roster."""
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+from autograder.course import CourseError
+from autograder.nbgrader_course import CONFIG_NAME, stage_sources, write_config
+
+SETTINGS = "course.json"
+
+
+def nbgrader_api(course_dir):
+    """An in-process NbGraderAPI for course_dir (one import of nbgrader for many calls)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    config = PyFileConfigLoader(CONFIG_NAME, path=str(course_dir)).load_config()
+    config.CourseDirectory.root = str(course_dir)
+    config.Exchange.root = str(Path(course_dir) / ".exchange")  # unused; keeps nbgrader off /usr/local/share
+    return NbGraderAPI(config=config)
+
+
+def read_roster(path):
+    """[{id, first_name, last_name, email}] from a CSV with an `id` column (other columns optional)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CourseError(f"roster {path} does not exist")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        columns = [name.strip().lower() for name in reader.fieldnames or []]
+        if "id" not in columns:
+            raise CourseError(f"roster {path} needs an 'id' column (found: {', '.join(columns) or 'nothing'})")
+        students = []
+        for number, row in enumerate(reader, start=2):
+            row = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
+            if not row.get("id"):
+                raise CourseError(f"roster {path} line {number}: empty id")
+            if not all(ch.isalnum() or ch in "-_." for ch in row["id"]):
+                raise CourseError(f"roster {path} line {number}: id {row['id']!r} may only hold letters, digits, - _ .")
+            students.append({key: row.get(key) or None for key in ("id", "first_name", "last_name", "email")})
+    ids = [student["id"] for student in students]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CourseError(f"roster {path} repeats ids: {', '.join(duplicates)}")
+    return students
+
+
+def load_settings(course_dir):
+    path = Path(course_dir) / SETTINGS
+    if not path.is_file():
+        raise CourseError(f"{course_dir} is not a course directory made by `python -m autograder init` (no {SETTINGS})")
+    return json.loads(path.read_text())
+
+
+def import_roster(db_url, course_id, students):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gradebook:
+        for student in students:
+            fields = {key: value for key, value in student.items() if key != "id"}
+            gradebook.update_or_create_student(student["id"], **fields)
+
+
+def roster_ids(course_dir):
+    from nbgrader.api import Gradebook
+
+    settings = load_settings(course_dir)
+    with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+        return {student.id for student in gradebook.students}
+
+
+def init_course(course_dir, course, roster=None, db_url=None, assignment_ids=None, cell_timeout=120):
+    """Create (or update) a course directory: config, gradebook, roster, source and release notebooks."""
+    course_dir = Path(course_dir).resolve()
+    students = read_roster(roster) if roster else []
+    db_url = write_config(course_dir, course.id, db_url=db_url, cell_timeout=cell_timeout)
+    ids = assignment_ids or [assignment.id for assignment in course.assignments]
+    for assignment_id in ids:
+        course.assignment(assignment_id)
+    stage_sources(course_dir, course, ids)
+    api = nbgrader_api(course_dir)
+    for assignment_id in ids:
+        result = api.generate_assignment(assignment_id, force=True, create=True)
+        if not result["success"]:
+            raise CourseError(f"nbgrader could not generate {assignment_id}:\n{result.get('log', '')[-3000:]}")
+    if students:
+        import_roster(db_url, course.id, students)
+    settings = {"course_id": course.id, "db_url": db_url, "assignments": ids, "repository": course.repository}
+    (course_dir / SETTINGS).write_text(json.dumps(settings, indent=1) + "\n")
+    return settings

@@ -1,0 +1,237 @@
+"""One student's grading, run in its own process by `grade` (trusted code; the kernel is sandboxed).
+
+    python -m autograder.grade_worker JOB.json RESULT.json     (or run(job) in a forked process)
+
+In a private scratch folder it builds an nbgrader course from the assignment template (source
+notebooks and a gradebook that knows their cells), copies in the student's submission, builds the
+student's cs_lib overlay and a sandboxed kernelspec, runs nbgrader's autograde in this process and
+returns the scores it finds in the scratch gradebook. It never touches the course's gradebook:
+the parent process commits results there, one student at a time.
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder.collect import STUDENT_FILES_DIR, submitted_student_files
+from autograder.course import load_course
+from autograder.course_dir import nbgrader_api
+from autograder.integrity import scan_submission
+from autograder.overlay import grading_overlay
+from autograder.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
+
+SCRATCH_CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+c.ResilientExecute.kernel_name = {kernel_name!r}
+c.ResilientExecute.timeout = {cell_timeout}
+c.ResilientExecute.interrupt_on_timeout = True
+c.ResilientExecute.startup_timeout = 120
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = {ipc_prefix!r}
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,
+                                    AssignLatePenalties, CheckCellMetadata)
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from autograder.nbgrader_ext import ResilientExecute, StderrIsNotFailure
+c.Autograde.autograde_preprocessors = [ResilientExecute, StderrIsNotFailure, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+"""
+
+FAILURE_NAMES = {
+    "CellTimeoutError": "a cell ran past the {cell_timeout} s limit",
+    "DeadKernelError": "the kernel died (memory limit, os._exit, a crash or a killed process)",
+}
+
+
+def _release_sources(release_dir, notebooks):
+    sources = {}
+    for name in notebooks:
+        path = Path(release_dir) / f"{name}.ipynb"
+        if path.is_file():
+            notebook = nbformat.read(str(path), as_version=4)
+            sources[f"{name}.ipynb"] = {cell.get("id"): cell.get("source", "") for cell in notebook.cells}
+    return sources
+
+
+def _drop_duplicate_cells(path):
+    """Remove repeated copies of a graded cell (nbgrader would fail the whole notebook on them)."""
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001 - nbgrader reports the unreadable notebook itself
+        return []
+    seen, kept, notes = set(), [], []
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id and grade_id in seen:
+            notes.append(f"{path.stem}: removed a duplicated copy of cell {grade_id}")
+            continue
+        seen.add(grade_id)
+        kept.append(cell)
+    if notes:
+        notebook.cells = kept
+        nbformat.write(notebook, str(path))
+    return notes
+
+
+def _notebook_reasons(path, cell_timeout):
+    """Why cells of an executed notebook failed beyond ordinary test failures (timeouts, dead kernel)."""
+    if not path.is_file():
+        return []
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable output notebook is itself the reason
+        return ["the executed notebook could not be read back"]
+    reasons = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") in FAILURE_NAMES:
+                label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
+                reasons.append(f"{label}: " + FAILURE_NAMES[output["ename"]].format(cell_timeout=cell_timeout))
+    return reasons
+
+
+def _nbgrader_errors(log):
+    lines = [line.strip() for line in log.splitlines() if "| ERROR]" in line or "Error:" in line]
+    return lines[-5:]
+
+
+def autograde(course_dir, assignment_id, student_id):
+    """nbgrader autograde, in this process: {"success", "log", "error"}."""
+    os.chdir(course_dir)
+    return nbgrader_api(course_dir).autograde(assignment_id, student_id, force=True, create=True)
+
+
+def read_scores(db_url, assignment_id, student_id):
+    """{notebook: {"cells": {cell: {"auto_score", "max_score", "needs_manual_grade"}}, "comments": {...}}}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(db_url) as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment_id, student_id)
+        except MissingEntry:
+            return scores
+        for notebook in submission.notebooks:
+            cells = {}
+            for grade in notebook.grades:
+                cells[grade.name] = {
+                    "auto_score": grade.auto_score,
+                    "max_score": grade.max_score,
+                    "needs_manual_grade": bool(grade.needs_manual_grade),
+                }
+            comments = {comment.name: comment.auto_comment for comment in notebook.comments}
+            scores[notebook.name] = {"cells": cells, "comments": comments}
+    return scores
+
+
+def run(job):
+    started = time.perf_counter()
+    scratch = Path(job["scratch"])
+    course_dir = scratch / "course"
+    runtime = scratch / "runtime"
+    jupyter = scratch / "jupyter"
+    for folder in (runtime, jupyter, scratch / "jupyter_config"):
+        folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(job["template"], course_dir)
+    course = load_course(job["course_file"])
+    assignment = course.assignment(job["assignment"])
+    student = job["student"]
+    submission = Path(job["submission"])
+    target = course_dir / "submitted" / student / assignment.id
+    shutil.copytree(
+        submission,
+        target,
+        ignore=shutil.ignore_patterns(STUDENT_FILES_DIR, "collect.json"),
+        symlinks=False,
+        ignore_dangling_symlinks=True,
+    )
+    student_files = submitted_student_files(submission)
+    notebooks = {p.name: p for p in target.glob("*.ipynb")}
+    notes = [note for path in notebooks.values() for note in _drop_duplicate_cells(path)]
+    findings = scan_submission(notebooks, student_files, _release_sources(job["release_dir"], assignment.notebooks))
+
+    overlay = grading_overlay(scratch / "overlay", course, assignment, student_files)
+    limits = Limits(**job["limits"])
+    profile_path = scratch / "profile.json"
+    write_profile(
+        profile_path,
+        workdir=course_dir / "autograded" / student / assignment.id,
+        runtime_dir=runtime,
+        overlay=overlay,
+        data_dir=job["data_dir"],
+        limits=limits,
+        use_bwrap=job["use_bwrap"],
+    )
+    write_kernelspec(jupyter, profile_path)
+    (course_dir / "nbgrader_config.py").write_text(
+        SCRATCH_CONFIG.format(
+            course_id=course.id,
+            kernel_name=KERNEL_NAME,
+            cell_timeout=job["cell_timeout"],
+            ipc_prefix=str(runtime / "kernel"),
+        )
+    )
+    for key, value in {
+        "JUPYTER_PATH": str(jupyter),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(scratch / "jupyter_config"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }.items():
+        os.environ[key] = value
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    failure = None
+    log = ""
+    if not notebooks:
+        return _result(student, assignment, {}, target, course_dir, job, findings, started, None, "", notes)
+    try:
+        outcome = autograde(course_dir, assignment.id, student)
+        log = outcome.get("log", "") + outcome.get("error", "")
+        if not outcome.get("success"):
+            failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
+    finally:
+        release_cgroups(runtime)
+
+    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}", assignment.id, student)
+    return _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
+
+
+def _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes):
+    autograded = course_dir / "autograded" / student / assignment.id
+    notebooks_out = {}
+    for name in assignment.notebooks:
+        executed = autograded / f"{name}.ipynb"
+        notebooks_out[name] = {
+            "executed": str(executed) if executed.is_file() else None,
+            "reasons": _notebook_reasons(executed, job["cell_timeout"]),
+            "submitted": (target / f"{name}.ipynb").is_file(),
+        }
+    return {
+        "student": student,
+        "assignment": assignment.id,
+        "scores": scores,
+        "notebooks": notebooks_out,
+        "failure": failure,
+        "findings": [str(finding) for finding in findings],
+        "notes": notes,
+        "seconds": time.perf_counter() - started,
+        "log_tail": log[-3000:],
+    }
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    job = json.loads(Path(argv[0]).read_text())
+    result = run(job)
+    Path(argv[1]).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
