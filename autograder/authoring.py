@@ -36,6 +36,8 @@ END = "### END SOLUTION"
 STUB_PREFIX = "# Stub:"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
+# imports and variables in a stub are there for the code the student writes, so unused ones are expected
+STUB_HEADER = "# ruff: noqa: F401, F841\n"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_KINDS = ("solution", "test", "answer", "task", "locked")
 
@@ -94,7 +96,7 @@ def make_stub(source, filename="<reference>"):
         index = end + 1
     if regions == 0:
         raise CourseError(f"{filename}: a reference module in solutions/cs_lib must mark at least one solution region")
-    return "\n".join(out) + "\n"
+    return STUB_HEADER + "\n".join(out) + "\n"
 
 
 def reference_modules(solutions_cs_lib=paths.SOLUTIONS_CS_LIB):

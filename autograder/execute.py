@@ -24,8 +24,10 @@ def kernel_env(overlay=None, grading=False, extra=None):
         env["NBGRADER_EXECUTION"] = "autograde"
     if overlay is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(overlay), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.setdefault("MPLBACKEND", "Agg")
-    env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "")
+    # one BLAS thread per kernel unless the caller chose: oversubscribed spinning BLAS threads make
+    # notebooks an order of magnitude slower on a busy machine
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
     env.update(extra or {})
     return env
 

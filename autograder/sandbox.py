@@ -269,7 +269,6 @@ def _kernel_env(profile, inside):
         "PYTHONPATH": f"{SANDBOX_ROOT}/lib" if inside else profile["overlay"],
         "HOME": "/tmp" if inside else os.environ.get("HOME", "/tmp"),
         "MPLCONFIGDIR": "/tmp/matplotlib" if inside else os.path.join(profile["runtime_dir"], "matplotlib"),
-        "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,

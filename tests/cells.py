@@ -38,6 +38,9 @@ def test_cell_ids(assignment_id, include_stateful=False):
     return [gid for gid, (_, tags) in _notebook(assignment_id).items() if include_stateful or "stateful" not in tags]
 
 
+test_cell_ids.__test__ = False  # a helper, not a pytest test
+
+
 def cell_source(assignment_id, grade_id):
     return _notebook(assignment_id)[grade_id][0]
 
