@@ -10,6 +10,7 @@ whose code was changed since the release is reported and counts as failed. Unlik
 displays the same table.
 """
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,10 +127,32 @@ def check(assignment_id, notebook_path=None, manifest_path=paths.MANIFEST, timeo
     return report
 
 
+def _current_colab_notebook(folder):
+    """Colab keeps the open notebook in the browser: ask for it and save a copy to check."""
+    from google.colab import _message
+
+    reply = _message.blocking_request("get_ipynb", timeout_sec=60)
+    path = Path(folder) / ".check_current.ipynb"
+    path.write_text(json.dumps(reply["ipynb"]))
+    return path
+
+
 def show_check(assignment_id, notebook_path=None):
-    """Run the check from a notebook cell and display the table (the notebook should be saved first)."""
+    """Run the check from a notebook cell and display the table.
+
+    Locally the saved notebook in assignments/<id>/ is checked (save first); on Colab the notebook
+    open in the browser is. While the check itself runs the notebook, this cell does nothing.
+    """
+    import os
+    import sys
+
     from IPython.display import HTML, display
 
+    if os.environ.get("NBGRADER_EXECUTION"):
+        print("(the self-check does not run inside a check or grading run)")
+        return None
+    if notebook_path is None and "google.colab" in sys.modules:
+        notebook_path = _current_colab_notebook(Path.cwd())
     report = check(assignment_id, notebook_path)
     display(HTML(report.html()))
     return report

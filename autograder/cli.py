@@ -133,6 +133,14 @@ def cmd_check(args):
     return 0 if report.ok else 1
 
 
+def cmd_progress(args):
+    from autograder.progress import progress, table
+
+    rows = progress(assignment_ids=args.assignments or None)
+    print(table(rows))
+    return 0
+
+
 def cmd_demo(args):
     from autograder.demo import run_demo
 
@@ -251,6 +259,15 @@ def build_parser():
     check.add_argument("assignment")
     check.add_argument("--notebook", type=Path)
     check.set_defaults(func=cmd_check)
+
+    progress_parser = commands.add_parser(
+        "progress",
+        help="students: which graded functions pass their visible tests, across all assignments",
+        description="Run every self-contained visible test of the release notebooks against your cs_lib and "
+        "show, per graded function, done / failing / not started. Takes seconds; runs no whole notebooks.",
+    )
+    progress_parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    progress_parser.set_defaults(func=cmd_progress)
 
     demo = commands.add_parser(
         "demo",

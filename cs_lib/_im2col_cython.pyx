@@ -15,7 +15,7 @@ the rest is zero-filled. All callers validate shapes first (cs_lib.fast_im2col).
 """
 
 from cython cimport floating
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t
 
 
 cdef inline Py_ssize_t _first_valid(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
@@ -109,42 +109,59 @@ def col2im(floating[:, ::1] cols, floating[:, :, :, ::1] dx,
                             src += Wo
 
 
-def max_pool_forward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, int64_t[:, :, :, ::1] argmax,
+def max_pool_forward(floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, int32_t[:, :, :, ::1] argmax,
                      Py_ssize_t pool_h, Py_ssize_t pool_w, Py_ssize_t stride_h, Py_ssize_t stride_w):
-    """Max over every window; argmax holds the flat index h*W + w of the first maximum (torch's rule)."""
+    """Max over every window; argmax holds the flat index h*W + w of the winner.
+
+    The winner is the first maximum in scan order, and a NaN always takes over (torch's rule).
+    Loops run over window offsets outside and output columns inside, so the inner loop walks
+    memory in order and has no data-dependent branches.
+    """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], W = x.shape[3]
     cdef Py_ssize_t Ho = out.shape[2], Wo = out.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, i, j, h0, w0, best
-    cdef floating value, best_value
+    cdef Py_ssize_t n, c, oh, ow, i, j, offset
+    cdef bint better
+    cdef floating value
+    cdef floating *plane
+    cdef floating *row
+    cdef floating *out_row
+    cdef int32_t *arg_row
     with nogil:
         for n in range(N):
             for c in range(C):
+                plane = &x[n, c, 0, 0]
                 for oh in range(Ho):
-                    h0 = oh * stride_h
+                    out_row = &out[n, c, oh, 0]
+                    arg_row = &argmax[n, c, oh, 0]
+                    row = plane + oh * stride_h * W
                     for ow in range(Wo):
-                        w0 = ow * stride_w
-                        best = h0 * W + w0
-                        best_value = x[n, c, h0, w0]
-                        for i in range(pool_h):
-                            for j in range(pool_w):
-                                value = x[n, c, h0 + i, w0 + j]
-                                # "value != value" keeps a NaN, as torch does
-                                if value > best_value or (value != value and best_value == best_value):
-                                    best_value = value
-                                    best = (h0 + i) * W + w0 + j
-                        out[n, c, oh, ow] = best_value
-                        argmax[n, c, oh, ow] = best
+                        out_row[ow] = row[ow * stride_w]
+                        arg_row[ow] = <int32_t>(oh * stride_h * W + ow * stride_w)
+                    for i in range(pool_h):
+                        for j in range(pool_w):
+                            if i == 0 and j == 0:
+                                continue
+                            offset = (oh * stride_h + i) * W + j
+                            row = plane + offset
+                            for ow in range(Wo):
+                                value = row[ow * stride_w]
+                                better = (value > out_row[ow]) | (value != value)
+                                out_row[ow] = value if better else out_row[ow]
+                                arg_row[ow] = <int32_t>(offset + ow * stride_w) if better else arg_row[ow]
 
 
-def max_pool_backward(floating[:, :, :, ::1] dout, int64_t[:, :, :, ::1] argmax, floating[:, :, :, ::1] dx):
+def max_pool_backward(floating[:, :, :, ::1] dout, int32_t[:, :, :, ::1] argmax, floating[:, :, :, ::1] dx):
     """Route each upstream gradient to the input element that won its window; dx starts at zero."""
     cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], Ho = dout.shape[2], Wo = dout.shape[3]
-    cdef Py_ssize_t W = dx.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, k
+    cdef Py_ssize_t n, c, k, positions = Ho * Wo
+    cdef floating *plane
+    cdef floating *grad
+    cdef int32_t *winners
     with nogil:
         for n in range(N):
             for c in range(C):
-                for oh in range(Ho):
-                    for ow in range(Wo):
-                        k = argmax[n, c, oh, ow]
-                        dx[n, c, k // W, k % W] += dout[n, c, oh, ow]
+                plane = &dx[n, c, 0, 0]
+                grad = &dout[n, c, 0, 0]
+                winners = &argmax[n, c, 0, 0]
+                for k in range(positions):
+                    plane[winners[k]] += grad[k]

@@ -44,14 +44,14 @@ def max_pool_forward(x, out, argmax, pool_h, pool_w, stride_h, stride_w):
     rows = np.arange(Ho)[:, None] * stride_h
     columns = np.arange(Wo)[None, :] * stride_w
     best = x[:, :, : stride_h * Ho : stride_h, : stride_w * Wo : stride_w].copy()
-    best_index = np.broadcast_to(rows * W + columns, out.shape).copy()
+    best_index = np.broadcast_to(rows * W + columns, out.shape).astype(np.int32)
     for i in range(pool_h):
         for j in range(pool_w):
             if i == j == 0:
                 continue
             window = x[:, :, i : i + stride_h * Ho : stride_h, j : j + stride_w * Wo : stride_w]
             # strict ">" keeps the first maximum in scan order, as the compiled kernel and torch do
-            better = (window > best) | (np.isnan(window) & ~np.isnan(best))
+            better = (window > best) | np.isnan(window)
             best = np.where(better, window, best)
             best_index = np.where(better, (rows + i) * W + columns + j, best_index)
     out[...] = best

