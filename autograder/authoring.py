@@ -38,6 +38,7 @@ BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 # imports and variables in a stub are there for the code the student writes, so unused ones are expected
 STUB_HEADER = "# ruff: noqa: F401, F841\n"
+LINE_LENGTH = 120  # as in pyproject.toml's [tool.ruff]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_KINDS = ("solution", "test", "answer", "task", "locked")
 
@@ -55,6 +56,14 @@ def _enclosing_name(lines, index, indent):
             if width == 0:
                 break
     return ".".join(reversed(names))
+
+
+def _string_literal(text):
+    """A Python string literal in ruff format's style: double quotes unless the text holds them."""
+    text = text.replace("\\", "\\\\")
+    if '"' in text and "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def make_stub(source, filename="<reference>"):
@@ -90,8 +99,12 @@ def make_stub(source, filename="<reference>"):
         if not name:
             raise CourseError(f"{filename}:{start + 1}: a solution region must be inside a function or method")
         out.append(f"{indent}# TODO: {hint}")
-        message = f"{name}: {hint}".replace("\\", "\\\\").replace('"', '\\"')
-        out.append(f'{indent}raise NotImplementedError("{message}")')
+        literal = _string_literal(f"{name}: {hint}")
+        single = f"{indent}raise NotImplementedError({literal})"
+        if len(single) <= LINE_LENGTH:
+            out.append(single)
+        else:  # the layout `ruff format` gives a long call
+            out += [f"{indent}raise NotImplementedError(", f"{indent}    {literal}", f"{indent})"]
         regions += 1
         index = end + 1
     if regions == 0:
@@ -195,6 +208,7 @@ def source_notebook(path, course, assignment_id):
             cell.execution_count = None
         if info is None:
             cell.id = f"cell-{index}"
+            _check_regions(cell.source, None, f"{path.name} cell {index}")
             continue
         where = f"{path.name} cell {info['id']!r}"
         if info["id"] in seen:

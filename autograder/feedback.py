@@ -6,8 +6,8 @@ code that student code may have printed (from IPython's history, say) is removed
 output. A last check refuses to write a page that still contains a hidden line.
 """
 
-import html
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -18,11 +18,15 @@ REDACTED = "[hidden test code removed]"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def hidden_lines(source_notebook, release_notebook):
-    """Lines of hidden test code that appear nowhere in the release notebook (so are secret)."""
+def hidden_lines(source_notebook, release_notebook, student_notebook=None):
+    """Lines of hidden test code that appear neither in the release nor in the student's own cells."""
     public = set()
     for cell in release_notebook.cells:
         public |= {line.strip() for line in cell.source.splitlines()}
+    for cell in student_notebook.cells if student_notebook is not None else []:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("grade") and not meta.get("solution")):  # the student's code, not a test
+            public |= {line.strip() for line in cell.get("source", "").splitlines()}
     secret = set()
     for cell in source_notebook.cells:
         inside = False
@@ -103,6 +107,19 @@ def sanitize(executed, release, secret, scores):
     return notebook
 
 
+def leaks(notebook, secret):
+    """Secret lines that still stand as a whole line in a cell's code or output (the last safety check)."""
+    texts = []
+    for cell in notebook.cells:
+        texts.append(cell.get("source", ""))
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts += [str(v) for k, v in output.get("data", {}).items() if k.startswith("text/")]
+            texts += output.get("traceback", [])
+    lines = {ANSI.sub("", line).strip() for text in texts for line in text.splitlines()}
+    return sorted(secret & lines)
+
+
 def render_html(notebook):
     from nbconvert import HTMLExporter
 
@@ -122,11 +139,17 @@ def student_feedback(course_dir, assignment, student, scores):
         executed = nbformat.read(str(executed_path), as_version=4)
         release = nbformat.read(str(course_dir / "release" / assignment.id / f"{name}.ipynb"), as_version=4)
         source = nbformat.read(str(course_dir / "source" / assignment.id / f"{name}.ipynb"), as_version=4)
-        secret = hidden_lines(source, release)
-        page = render_html(sanitize(executed, release, secret, scores.get(name, {})))
-        leaked = [line for line in secret if line in page or html.escape(line) in page]
+        submitted_path = course_dir / "submitted" / student / assignment.id / f"{name}.ipynb"
+        try:
+            submitted = nbformat.read(str(submitted_path), as_version=4)
+        except Exception:  # noqa: BLE001 - without it, every hidden line stays secret
+            submitted = None
+        secret = hidden_lines(source, release, submitted)
+        safe = sanitize(executed, release, secret, scores.get(name, {}))
+        leaked = leaks(safe, secret)
         if leaked:
             raise RuntimeError(f"feedback for {student} would reveal hidden test code ({leaked[0]!r}); not written")
+        page = render_html(safe)
         target = course_dir / "feedback" / student / assignment.id / f"{name}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
@@ -158,7 +181,13 @@ def feedback(course_dir, course, assignment_id, students=None):
     graded = sorted(p.parent.name for p in (Path(course_dir) / "autograded").glob(f"*/{assignment_id}") if p.is_dir())
     if students:
         graded = [s for s in graded if s in set(students)]
-    return {
-        student: student_feedback(course_dir, assignment, student, gradebook_scores(settings, assignment_id, student))
-        for student in graded
-    }
+    written = {}
+    for student in graded:
+        try:
+            written[student] = student_feedback(
+                course_dir, assignment, student, gradebook_scores(settings, assignment_id, student)
+            )
+        except Exception as error:  # noqa: BLE001 - one student's page never stops the others
+            written[student] = []
+            print(f"feedback for {student} not written: {error}", file=sys.stderr)
+    return written

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import paths
 from autograder.collect import STUDENT_FILES_DIR, submitted_student_files
 from autograder.course import load_course
 from autograder.course_dir import nbgrader_api
 from autograder.integrity import scan_submission
-from autograder.overlay import grading_overlay
+from autograder.overlay import copy_overlay
 from autograder.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
+from autograder.scoring import cell_score
 
 SCRATCH_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -108,27 +110,37 @@ def autograde(course_dir, assignment_id, student_id):
     return nbgrader_api(course_dir).autograde(assignment_id, student_id, force=True, create=True)
 
 
-def read_scores(db_url, assignment_id, student_id):
-    """{notebook: {"cells": {cell: {"auto_score", "max_score", "needs_manual_grade"}}, "comments": {...}}}."""
-    from nbgrader.api import Gradebook, MissingEntry
+def scores_from_notebook(path):
+    """{"cells": {grade id: {"auto_score", "max_score", "needs_manual_grade"}}} of an executed notebook.
 
-    scores = {}
-    with Gradebook(db_url) as gradebook:
-        try:
-            submission = gradebook.find_submission(assignment_id, student_id)
-        except MissingEntry:
-            return scores
-        for notebook in submission.notebooks:
-            cells = {}
-            for grade in notebook.grades:
-                cells[grade.name] = {
-                    "auto_score": grade.auto_score,
-                    "max_score": grade.max_score,
-                    "needs_manual_grade": bool(grade.needs_manual_grade),
-                }
-            comments = {comment.name: comment.auto_comment for comment in notebook.comments}
-            scores[notebook.name] = {"cells": cells, "comments": comments}
-    return scores
+    The same rule nbgrader's SaveAutoGrades applies (without its stderr quirk): a test cell scores by
+    its outputs; a written answer left as released scores 0, a changed one waits for a TA.
+    """
+    from nbgrader.utils import compute_checksum
+
+    cells = {}
+    if path is None or not Path(path).is_file():
+        return {"cells": cells}
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        points = float(meta.get("points", 0))
+        if meta.get("solution"):
+            unchanged = meta.get("checksum") == compute_checksum(cell)
+            cells[meta["grade_id"]] = {
+                "auto_score": 0.0 if unchanged else None,
+                "max_score": points,
+                "needs_manual_grade": not unchanged,
+            }
+        else:
+            cells[meta["grade_id"]] = {
+                "auto_score": cell_score(cell, points),
+                "max_score": points,
+                "needs_manual_grade": False,
+            }
+    return {"cells": cells}
 
 
 def run(job):
@@ -155,9 +167,18 @@ def run(job):
     student_files = submitted_student_files(submission)
     notebooks = {p.name: p for p in target.glob("*.ipynb")}
     notes = [note for path in notebooks.values() for note in _drop_duplicate_cells(path)]
-    findings = scan_submission(notebooks, student_files, _release_sources(job["release_dir"], assignment.notebooks))
+    stubs = {
+        name: (paths.REPO_ROOT / name).read_text()
+        for name in assignment.student_files
+        if (paths.REPO_ROOT / name).is_file()
+    }
+    findings = scan_submission(
+        notebooks, student_files, _release_sources(job["release_dir"], assignment.notebooks), stubs
+    )
 
-    overlay = grading_overlay(scratch / "overlay", course, assignment, student_files)
+    # the assignment's overlay is built and compiled once per run; only the student's own files differ
+    own = {name: path for name, path in student_files.items() if name in assignment.student_files}
+    overlay = copy_overlay(job["overlay_base"], scratch / "overlay", own)
     limits = Limits(**job["limits"])
     profile_path = scratch / "profile.json"
     write_profile(
@@ -168,6 +189,7 @@ def run(job):
         data_dir=job["data_dir"],
         limits=limits,
         use_bwrap=job["use_bwrap"],
+        read_only_files=job.get("read_only_files"),
     )
     write_kernelspec(jupyter, profile_path)
     (course_dir / "nbgrader_config.py").write_text(
@@ -198,7 +220,8 @@ def run(job):
     finally:
         release_cgroups(runtime)
 
-    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}", assignment.id, student)
+    autograded = course_dir / "autograded" / student / assignment.id
+    scores = {name: scores_from_notebook(autograded / f"{name}.ipynb") for name in assignment.notebooks}
     return _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
 
 

@@ -8,6 +8,7 @@ is safe. A submission that times out, kills its kernel or cannot be read is reco
 reason and never stops the batch.
 """
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from autograder.course import CourseError
 from autograder.course_dir import load_settings, nbgrader_api
 from autograder.nbgrader_course import CONFIG_NAME
+from autograder.overlay import compile_overlay, grading_overlay
 from autograder.sandbox import Limits, bwrap_works, protections, release_cgroups
 
 tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
@@ -41,21 +43,57 @@ class StudentResult:
     seconds: float = 0.0
 
 
-def _template(course_dir, assignment_id, workspace):
-    """A scratch course that nbgrader already knows the assignment's cells in (made once per run)."""
-    template = Path(workspace) / "template"
-    (template / "source").mkdir(parents=True)
-    shutil.copytree(Path(course_dir) / "source" / assignment_id, template / "source" / assignment_id)
+def _template(course_dir, assignment_id):
+    """A scratch course whose gradebook already knows the assignment's cells.
+
+    Every student's private course starts as a copy of it. It is made once per version of the
+    source notebooks and kept in <course>/.autograder/, so later grading runs start at once.
+    """
+    source = Path(course_dir) / "source" / assignment_id
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(source).as_posix().encode() + path.read_bytes())
+    template = Path(course_dir) / ".autograder" / "templates" / f"{assignment_id}-{digest.hexdigest()[:16]}"
+    if (template / "gradebook.db").is_file():
+        return template
+    staging = template.with_name(template.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "source").mkdir(parents=True)
+    shutil.copytree(source, staging / "source" / assignment_id)
     settings = load_settings(course_dir)
-    (template / CONFIG_NAME).write_text(
+    (staging / CONFIG_NAME).write_text(
         f"c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = {settings['course_id']!r}\n"
     )
-    outcome = nbgrader_api(template).generate_assignment(assignment_id, force=True, create=True)
+    outcome = nbgrader_api(staging).generate_assignment(assignment_id, force=True, create=True)
     if not outcome["success"]:
         raise CourseError(f"nbgrader could not prepare {assignment_id} for grading:\n{outcome.get('log', '')[-3000:]}")
-    shutil.rmtree(template / "release", ignore_errors=True)
-    (template / CONFIG_NAME).unlink()
+    shutil.rmtree(staging / "release", ignore_errors=True)
+    (staging / CONFIG_NAME).unlink()
+    staging.rename(template)
     return template
+
+
+def _matplotlib_font_cache():
+    """{inside path: file} for matplotlib's font list, so sandboxed kernels do not rebuild it each time."""
+    try:
+        import matplotlib
+
+        cache = Path(matplotlib.get_cachedir())
+    except Exception:  # noqa: BLE001 - without the cache, kernels just rebuild it
+        return {}
+    return {f"/tmp/matplotlib/{path.name}": str(path) for path in cache.glob("fontlist-*.json")}
+
+
+def _scratch_root():
+    """Memory-backed /dev/shm for the per-student scratch courses when there is room, else the default."""
+    shm = Path("/dev/shm")
+    try:
+        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * 2**30:
+            return str(shm)
+    except OSError:
+        pass
+    return None
 
 
 def _context():
@@ -155,10 +193,8 @@ def _manifest_kinds(course_dir, assignment):
     return kinds
 
 
-def commit(settings, assignment, result, kinds, timestamp=None):
-    """Write one student's scores into the course gradebook in one transaction; return a StudentResult."""
-    from nbgrader.api import Gradebook
-
+def commit(gradebook, assignment, result, kinds, timestamp=None):
+    """Write one student's scores into the open course gradebook in one transaction; return a StudentResult."""
     summary = StudentResult(student=result["student"], seconds=result.get("seconds", 0.0))
     flagged = bool(result.get("findings"))
     if result.get("failure"):
@@ -167,35 +203,31 @@ def commit(settings, assignment, result, kinds, timestamp=None):
     if flagged:
         summary.status = "review"
         summary.reasons.append("possible tampering, points withheld for review: " + "; ".join(result["findings"][:3]))
-    with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
-        submission = gradebook.update_or_create_submission(assignment.id, result["student"], timestamp=timestamp)
-        for notebook in submission.notebooks:
-            notebook_scores = result.get("scores", {}).get(notebook.name, {})
-            cells = notebook_scores.get("cells", {})
-            info = result.get("notebooks", {}).get(notebook.name, {})
-            if not info.get("submitted", False):
-                summary.reasons.append(f"{notebook.name}.ipynb was not submitted")
-            summary.reasons += [f"{notebook.name}: {reason}" for reason in info.get("reasons", [])]
-            for grade in notebook.grades:
-                kind = kinds.get(notebook.name, {}).get(grade.name, "test")
-                found = cells.get(grade.name)
-                if kind == "test":
-                    score = found["auto_score"] if found and found["auto_score"] is not None else 0.0
-                    grade.auto_score = 0.0 if flagged else score
-                    grade.needs_manual_grade = flagged
-                else:
-                    grade.auto_score = found["auto_score"] if found else 0.0
-                    grade.needs_manual_grade = found["needs_manual_grade"] if found else False
-            for comment in notebook.comments:
-                found = notebook_scores.get("comments", {}).get(comment.name)
-                comment.auto_comment = found
-        gradebook.db.commit()
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                summary.max_score += grade.max_score
-                summary.score += grade.auto_score or 0.0
-                if grade.needs_manual_grade:
-                    summary.needs_manual += grade.max_score
+    submission = gradebook.update_or_create_submission(assignment.id, result["student"], timestamp=timestamp)
+    for notebook in submission.notebooks:
+        notebook_scores = result.get("scores", {}).get(notebook.name, {})
+        cells = notebook_scores.get("cells", {})
+        info = result.get("notebooks", {}).get(notebook.name, {})
+        if not info.get("submitted", False):
+            summary.reasons.append(f"{notebook.name}.ipynb was not submitted")
+        summary.reasons += [f"{notebook.name}: {reason}" for reason in info.get("reasons", [])]
+        for grade in notebook.grades:
+            kind = kinds.get(notebook.name, {}).get(grade.name, "test")
+            found = cells.get(grade.name)
+            if kind == "test":
+                score = found["auto_score"] if found and found["auto_score"] is not None else 0.0
+                grade.auto_score = 0.0 if flagged else score
+                grade.needs_manual_grade = flagged
+            else:
+                grade.auto_score = found["auto_score"] if found else 0.0
+                grade.needs_manual_grade = found["needs_manual_grade"] if found else False
+    gradebook.db.commit()
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            summary.max_score += grade.max_score
+            summary.score += grade.auto_score or 0.0
+            if grade.needs_manual_grade:
+                summary.needs_manual += grade.max_score
     if result.get("failure") and summary.status == "graded":
         summary.status = "failed"
     elif summary.reasons and summary.status == "graded":
@@ -272,8 +304,9 @@ def grade(
     embedded_folder()  # generated once here, read-only inside every sandbox
     kinds = _manifest_kinds(course_dir, assignment)
     results = []
-    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-") as workspace:
-        template = _template(course_dir, assignment_id, workspace)
+    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=_scratch_root()) as workspace:
+        template = _template(course_dir, assignment_id)
+        base = compile_overlay(grading_overlay(Path(workspace) / "overlay", course, assignment, {}))
         base_job = {
             "template": str(template),
             "course_file": str(course.course_file),
@@ -282,6 +315,8 @@ def grade(
             "data_dir": str(data_dir()),
             "limits": asdict(limits),
             "use_bwrap": use_bwrap,
+            "overlay_base": str(base),
+            "read_only_files": _matplotlib_font_cache(),
             "cell_timeout": cell_timeout,
             "deadline": notebook_timeout * max(1, len(assignment.notebooks)) + 30,
         }
@@ -298,12 +333,15 @@ def grade(
 
         def record(job, result):
             timestamp = _timestamp(course_dir / "submitted" / job["student"] / assignment_id)
-            results.append(commit(settings, assignment, result, kinds, timestamp))
+            results.append(commit(gradebook, assignment, result, kinds, timestamp))
             _install_autograded(course_dir, assignment_id, result)
             bar.update(1)
             bar.set_postfix(last=job["student"], refresh=False)
 
-        _schedule(jobs_list, jobs, record, workspace)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+            _schedule(jobs_list, jobs, record, workspace)
         bar.close()
     return sorted(results, key=lambda r: r.student), protections(use_bwrap)
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import nbformat
 
 DANGEROUS_MODULES = {"ctypes", "gc", "cffi", "importlib", "builtins", "marshal", "pickletools", "_ctypes"}
-DANGEROUS_CALLS = {
+# builtins that matter when called by their bare name (model.eval() and model.compile() are fine)
+DANGEROUS_BUILTINS = {
     "exec": "runs generated code",
     "eval": "runs generated code",
     "compile": "compiles generated code",
@@ -22,21 +23,27 @@ DANGEROUS_CALLS = {
     "delattr": "deletes attributes by name",
     "globals": "edits module globals",
     "get_ipython": "reaches into the notebook kernel",
+}
+# module functions that matter when called as an attribute (sys._getframe(), os.system())
+DANGEROUS_ATTRIBUTE_CALLS = {
     "_getframe": "reads interpreter frames",
     "currentframe": "reads interpreter frames",
     "settrace": "installs a tracer",
     "setprofile": "installs a profiler hook",
     "system": "runs a shell command",
+    "get_ipython": "reaches into the notebook kernel",
 }
+# rebinding these changes how other code runs; reading the last four reaches into the interpreter
 SENSITIVE_ATTRIBUTES = {
     "__dict__",
+    "__class__",
+    "excepthook",
     "__globals__",
     "__code__",
     "__builtins__",
-    "__class__",
     "__subclasses__",
-    "excepthook",
 }
+SENSITIVE_READS = {"__globals__", "__code__", "__builtins__", "__subclasses__"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class _Scanner(ast.NodeVisitor):
             root = _root_name(target)
             if root in self.modules:
                 self.flag(node, f"rebinds {ast.unparse(target)} in an imported module")
-            elif target.attr in SENSITIVE_ATTRIBUTES or target.attr.startswith("__") and target.attr != "__init__":
+            elif target.attr in SENSITIVE_ATTRIBUTES:
                 self.flag(node, f"assigns to {ast.unparse(target)}")
         elif isinstance(target, ast.Subscript) and _root_name(target) in self.modules:
             self.flag(node, f"assigns into {ast.unparse(target)}")
@@ -119,34 +126,33 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Call(self, node):
         function = node.func
-        name = (
-            function.id
-            if isinstance(function, ast.Name)
-            else function.attr
-            if isinstance(function, ast.Attribute)
-            else None
-        )
-        if name in DANGEROUS_CALLS:
-            self.flag(node, f"calls {name}() ({DANGEROUS_CALLS[name]})")
+        if isinstance(function, ast.Name) and function.id in DANGEROUS_BUILTINS:
+            self.flag(node, f"calls {function.id}() ({DANGEROUS_BUILTINS[function.id]})")
+        elif isinstance(function, ast.Attribute) and function.attr in DANGEROUS_ATTRIBUTE_CALLS:
+            self.flag(node, f"calls {ast.unparse(function)}() ({DANGEROUS_ATTRIBUTE_CALLS[function.attr]})")
         self.generic_visit(node)
 
     def visit_Attribute(self, node):
-        if node.attr in SENSITIVE_ATTRIBUTES and isinstance(node.ctx, ast.Load):
+        if node.attr in SENSITIVE_READS and isinstance(node.ctx, ast.Load):
             self.flag(node, f"reads {ast.unparse(node)}")
         if node.attr == "modules" and _root_name(node) == "sys":
             self.flag(node, "uses sys.modules")
         self.generic_visit(node)
 
 
-def scan_source(source, where):
-    """Findings in one piece of Python source (a syntax error is not a finding: it just fails)."""
+def scan_source(source, where, course_lines=frozenset()):
+    """Findings in one piece of Python source (a syntax error is not a finding: it just fails).
+
+    Lines the course itself wrote (course_lines: the starter stub's lines) are never findings.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
     scanner = _Scanner(where)
     scanner.visit(tree)
-    return scanner.findings
+    lines = source.splitlines()
+    return [f for f in scanner.findings if not (0 < f.line <= len(lines) and lines[f.line - 1].strip() in course_lines)]
 
 
 def _cell_python(source):
@@ -185,16 +191,19 @@ def scan_notebook(path, name, release_sources=None):
     return findings
 
 
-def scan_submission(notebooks, student_files, release_sources=None):
-    """notebooks: {name: path}; student_files: {"cs_lib/...": path}; release_sources: {name: {cell id: source}}."""
+def scan_submission(notebooks, student_files, release_sources=None, stubs=None):
+    """notebooks: {name: path}; student_files: {"cs_lib/...": path}; release_sources: {name: {cell id: source}};
+    stubs: {"cs_lib/...": the course's starter stub text}, whose lines are never findings."""
     release_sources = release_sources or {}
+    stubs = stubs or {}
     findings = []
     for name, path in sorted(student_files.items()):
         try:
             source = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        findings += scan_source(source, name)
+        course_lines = frozenset(line.strip() for line in stubs.get(name, "").splitlines() if line.strip())
+        findings += scan_source(source, name, course_lines)
     for name, path in sorted(notebooks.items()):
         findings += scan_notebook(path, name, release_sources.get(name))
     return findings

@@ -30,6 +30,24 @@ def build_overlay(dest, replacements=None, cs_lib=paths.CS_LIB):
     return dest
 
 
+def compile_overlay(dest):
+    """Byte-compile an overlay, so every kernel that imports it skips compiling (they cannot write caches)."""
+    import compileall
+
+    compileall.compile_dir(str(Path(dest) / "cs_lib"), quiet=1, workers=1)
+    return dest
+
+
+def copy_overlay(base, dest, replacements):
+    """A copy of a prepared (compiled) overlay with some files replaced."""
+    shutil.copytree(Path(base) / "cs_lib", Path(dest) / "cs_lib", symlinks=False)
+    for name, source in replacements.items():
+        destination = Path(dest) / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    return dest
+
+
 def reference_overlay(dest, course, only=None):
     """An overlay with the reference implementation of every student file (or only of those listed)."""
     references = course.references()

@@ -71,8 +71,14 @@ def _imported_functions(source, student_modules):
 
 
 def _run_cells(cells, cwd, timeout):
-    result = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(cells), capture_output=True,
-                            text=True, cwd=cwd, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-c", RUNNER],
+        input=json.dumps(cells),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
         reason = (result.stderr.strip().splitlines() or ["the test process crashed"])[-1]
@@ -113,7 +119,11 @@ def table(rows):
     lines = [f"{'assignment':<11} {'function':<44} status"]
     for row in rows:
         detail = f"  {row.detail}" if row.status == "failing" else ""
-        lines.append(f"{row.assignment:<11} {row.module.removeprefix('cs_lib.') + '.' + row.function:<44} {row.status}{detail}"[:160])
+        lines.append(
+            f"{row.assignment:<11} {row.module.removeprefix('cs_lib.') + '.' + row.function:<44} {row.status}{detail}"[
+                :160
+            ]
+        )
     done = sum(row.status == "done" for row in rows)
     lines.append(f"{done} of {len(rows)} graded functions pass their visible tests")
     return "\n".join(lines)

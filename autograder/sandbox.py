@@ -140,7 +140,7 @@ def write_kernelspec(jupyter_dir, profile_path):
     return folder
 
 
-def write_profile(path, *, workdir, runtime_dir, overlay, data_dir, limits, use_bwrap, env=None):
+def write_profile(path, *, workdir, runtime_dir, overlay, data_dir, limits, use_bwrap, env=None, read_only_files=None):
     profile = {
         "workdir": str(Path(workdir).resolve()),
         "runtime_dir": str(Path(runtime_dir).resolve()),
@@ -150,6 +150,7 @@ def write_profile(path, *, workdir, runtime_dir, overlay, data_dir, limits, use_
         "use_bwrap": bool(use_bwrap),
         "env": env or {},
         "cgroup_id": uuid.uuid4().hex[:12],
+        "read_only_files": read_only_files or {},
     }
     Path(path).write_text(json.dumps(profile, indent=1))
     return profile
@@ -240,11 +241,14 @@ def bwrap_command(profile, kernel_argv, connection_file):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf"):
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "fonts"):
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for path in _python_paths():
         args += ["--ro-bind", path, path]
     args += ["--size", str(256 * 2**20), "--tmpfs", "/tmp"]
+    for inside, outside in (profile.get("read_only_files") or {}).items():
+        if os.path.isfile(outside):
+            args += ["--ro-bind", outside, inside]
     args += ["--ro-bind", profile["overlay"], f"{SANDBOX_ROOT}/lib"]
     if profile["data_dir"]:
         args += ["--ro-bind", profile["data_dir"], f"{SANDBOX_ROOT}/data"]
@@ -268,7 +272,6 @@ def _kernel_env(profile, inside):
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "PYTHONPATH": f"{SANDBOX_ROOT}/lib" if inside else profile["overlay"],
         "HOME": "/tmp" if inside else os.environ.get("HOME", "/tmp"),
-        "MPLCONFIGDIR": "/tmp/matplotlib" if inside else os.path.join(profile["runtime_dir"], "matplotlib"),
         "OMP_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
@@ -276,6 +279,10 @@ def _kernel_env(profile, inside):
         "JUPYTER_RUNTIME_DIR": profile["runtime_dir"],
         "LANG": "C.UTF-8",
     }
+    if inside:
+        env["MPLCONFIGDIR"] = "/tmp/matplotlib"  # holds a read-only copy of the grader's font list
+    elif os.environ.get("MPLCONFIGDIR"):
+        env["MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
     if profile["data_dir"]:
         env["CS_DATA_DIR"] = f"{SANDBOX_ROOT}/data" if inside else profile["data_dir"]
     if os.environ.get("NBGRADER_EXECUTION"):
@@ -293,6 +300,12 @@ def launch(profile_path, connection_file, extra_args):
         )
     _set_rlimits(profile["limits"])
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra_args]
+    # the kernel's own stdout/stderr (start-up notes, os.write(2, ...) from student code) go to a log
+    # in the runtime folder, not to the TA's terminal
+    log = os.open(os.path.join(profile["runtime_dir"], "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
     if profile["use_bwrap"]:
         command = bwrap_command(profile, kernel_argv, connection_file)
         os.execv(command[0], command)

@@ -163,8 +163,12 @@ def main(argv=None):
 
     torch.set_num_threads(os.cpu_count() or 1)
     results = {
-        "machine": {"cpus": os.cpu_count(), "im2col_backend": fast_im2col.BACKEND, "torch": torch.__version__,
-                    "numpy": np.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "im2col_backend": fast_im2col.BACKEND,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+        },
         "conv forward, fast vs naive (x 100x3x31x31, w 25x3x3x3, stride 2, pad 1)": conv_vs_naive(args.repeat),
         "conv forward+backward, fast vs torch (N 64, 64->64, 3x3, pad 1, 32x32, float32)": conv_vs_torch(args.repeat),
         "max pool 2x2/2 forward+backward vs torch (64x64x32x32)": pool_vs_torch(args.repeat, 2, 2),

@@ -41,7 +41,9 @@ def conv_output_size(N, F, stride=1, pad=0):
     stride = _check_integer(stride, "stride", 1)
     pad = _check_integer(pad, "pad", 0)
     # TODO: raise ValueError (with the numbers, as above) when the filter does not fit; else return (N - F + 2*pad) // stride + 1
-    raise NotImplementedError("conv_output_size: raise ValueError (with the numbers, as above) when the filter does not fit; else return (N - F + 2*pad) // stride + 1")
+    raise NotImplementedError(
+        "conv_output_size: raise ValueError (with the numbers, as above) when the filter does not fit; else return (N - F + 2*pad) // stride + 1"
+    )
 
 
 def conv_param_count(F, C, K):

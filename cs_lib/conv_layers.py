@@ -52,9 +52,7 @@ def check_conv_inputs(x, w, b, conv_param):
 def check_pool_inputs(x, pool_param):
     """Validate a max pool's inputs; return (pool_height, pool_width, stride, H', W')."""
     if not isinstance(pool_param, dict) or not {"pool_height", "pool_width", "stride"} <= set(pool_param):
-        raise ValueError(
-            f"pool_param must be a dict with 'pool_height', 'pool_width' and 'stride', got {pool_param!r}"
-        )
+        raise ValueError(f"pool_param must be a dict with 'pool_height', 'pool_width' and 'stride', got {pool_param!r}")
     pool_height = _integer(pool_param, "pool_height", "pool_param")
     pool_width = _integer(pool_param, "pool_width", "pool_param")
     stride = _integer(pool_param, "stride", "pool_param")
@@ -83,7 +81,9 @@ def conv_forward_naive(x, w, b, conv_param):
     F, _, HH, WW = w.shape
     out = None
     # TODO: pad x, then loop over images n, filters f and output positions (i, j) to fill out (N, F, H', W')
-    raise NotImplementedError("conv_forward_naive: pad x, then loop over images n, filters f and output positions (i, j) to fill out (N, F, H', W')")
+    raise NotImplementedError(
+        "conv_forward_naive: pad x, then loop over images n, filters f and output positions (i, j) to fill out (N, F, H', W')"
+    )
     return out, (x, w, b, conv_param)
 
 
@@ -108,7 +108,9 @@ def conv_backward_naive(dout, cache):
         raise ValueError(f"dout has shape {np.shape(dout)}, expected the forward output's {(N, F, H_out, W_out)}")
     dx, dw, db = None, None, None
     # TODO: loop like the forward pass, adding each dout[n, f, i, j]'s share to dx (via a padded copy), dw and db
-    raise NotImplementedError("conv_backward_naive: loop like the forward pass, adding each dout[n, f, i, j]'s share to dx (via a padded copy), dw and db")
+    raise NotImplementedError(
+        "conv_backward_naive: loop like the forward pass, adding each dout[n, f, i, j]'s share to dx (via a padded copy), dw and db"
+    )
     return dx, dw, db
 
 
@@ -130,7 +132,9 @@ def max_pool_forward_naive(x, pool_param):
     N, C, H, W = x.shape
     out = None
     # TODO: loop over n, c and output positions (i, j); out[n, c, i, j] is the max of that window
-    raise NotImplementedError("max_pool_forward_naive: loop over n, c and output positions (i, j); out[n, c, i, j] is the max of that window")
+    raise NotImplementedError(
+        "max_pool_forward_naive: loop over n, c and output positions (i, j); out[n, c, i, j] is the max of that window"
+    )
     return out, (x, pool_param)
 
 
@@ -153,5 +157,7 @@ def max_pool_backward_naive(dout, cache):
         raise ValueError(f"dout has shape {np.shape(dout)}, expected the forward output's {(N, C, H_out, W_out)}")
     dx = None
     # TODO: for every window, add dout[n, c, i, j] to dx at the position of one maximum of that window
-    raise NotImplementedError("max_pool_backward_naive: for every window, add dout[n, c, i, j] to dx at the position of one maximum of that window")
+    raise NotImplementedError(
+        "max_pool_backward_naive: for every window, add dout[n, c, i, j] to dx at the position of one maximum of that window"
+    )
     return dx

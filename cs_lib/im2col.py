@@ -33,7 +33,9 @@ def im2col(x, HH, WW, stride=1, pad=0):
     N, C, H, W = x.shape
     cols = None
     # TODO: pad x, gather every window's entries with index arrays (or as_strided); return cols (C*HH*WW, N*H'*W')
-    raise NotImplementedError("im2col: pad x, gather every window's entries with index arrays (or as_strided); return cols (C*HH*WW, N*H'*W')")
+    raise NotImplementedError(
+        "im2col: pad x, gather every window's entries with index arrays (or as_strided); return cols (C*HH*WW, N*H'*W')"
+    )
     return cols
 
 
@@ -54,5 +56,7 @@ def conv_forward_im2col(x, w, b, conv_param):
     F, _, HH, WW = w.shape
     out = None
     # TODO: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')
-    raise NotImplementedError("conv_forward_im2col: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')")
+    raise NotImplementedError(
+        "conv_forward_im2col: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')"
+    )
     return out, (x, w, b, conv_param)

@@ -47,7 +47,9 @@ def affine_forward(x, w, b):
         raise ValueError(f"affine_forward: b must have shape ({M},) to match w {w.shape}, got {b.shape}")
     out = None
     # TODO: flatten each example to a row (x.reshape(N, D)); set out = x_flat @ w + b, (N, M)
-    raise NotImplementedError("affine_forward: flatten each example to a row (x.reshape(N, D)); set out = x_flat @ w + b, (N, M)")
+    raise NotImplementedError(
+        "affine_forward: flatten each example to a row (x.reshape(N, D)); set out = x_flat @ w + b, (N, M)"
+    )
     cache = (x, w, b)
     return out, cache
 
@@ -65,7 +67,9 @@ def affine_backward(dout, cache):
     x, w, b = cache
     dx, dw, db = None, None, None
     # TODO: set dx (x's shape), dw = x_flat.T @ dout (D, M) and db = dout summed over N (M,)
-    raise NotImplementedError("affine_backward: set dx (x's shape), dw = x_flat.T @ dout (D, M) and db = dout summed over N (M,)")
+    raise NotImplementedError(
+        "affine_backward: set dx (x's shape), dw = x_flat.T @ dout (D, M) and db = dout summed over N (M,)"
+    )
     return dx, dw, db
 
 
@@ -89,7 +93,9 @@ def relu_backward(dout, cache):
     x = cache
     dx = None
     # TODO: pass dout through where the forward input x was positive, zero elsewhere; set dx
-    raise NotImplementedError("relu_backward: pass dout through where the forward input x was positive, zero elsewhere; set dx")
+    raise NotImplementedError(
+        "relu_backward: pass dout through where the forward input x was positive, zero elsewhere; set dx"
+    )
     return dx
 
 
@@ -106,7 +112,9 @@ def softmax_loss(x, y):
     _check_scores_and_labels(x, y, "softmax_loss")
     loss, dx = None, None
     # TODO: shift rows by their maximum; set the mean loss and dx = (p - onehot(y)) / N
-    raise NotImplementedError("softmax_loss: shift rows by their maximum; set the mean loss and dx = (p - onehot(y)) / N")
+    raise NotImplementedError(
+        "softmax_loss: shift rows by their maximum; set the mean loss and dx = (p - onehot(y)) / N"
+    )
     return loss, dx
 
 
@@ -122,7 +130,9 @@ def svm_loss(x, y):
     _check_scores_and_labels(x, y, "svm_loss")
     loss, dx = None, None
     # TODO: hinge margins (the correct class adds nothing); set the mean loss and dx (N, C)
-    raise NotImplementedError("svm_loss: hinge margins (the correct class adds nothing); set the mean loss and dx (N, C)")
+    raise NotImplementedError(
+        "svm_loss: hinge margins (the correct class adds nothing); set the mean loss and dx (N, C)"
+    )
     return loss, dx
 
 
@@ -156,10 +166,14 @@ def dropout_forward(x, dropout_param):
     out = None
     if mode == "train":
         # TODO: draw mask = (rng.random(x.shape) < p) / p in x's dtype and set out = x * mask
-        raise NotImplementedError("dropout_forward: draw mask = (rng.random(x.shape) < p) / p in x's dtype and set out = x * mask")
+        raise NotImplementedError(
+            "dropout_forward: draw mask = (rng.random(x.shape) < p) / p in x's dtype and set out = x * mask"
+        )
     else:
         # TODO: test mode: out = x (inverted dropout needs no rescaling at test time)
-        raise NotImplementedError("dropout_forward: test mode: out = x (inverted dropout needs no rescaling at test time)")
+        raise NotImplementedError(
+            "dropout_forward: test mode: out = x (inverted dropout needs no rescaling at test time)"
+        )
     cache = (dict(dropout_param), mask)  # a copy: the caller may switch the mode before backward
     out = out.astype(x.dtype, copy=False)
     return out, cache
@@ -172,5 +186,7 @@ def dropout_backward(dout, cache):
     dropout_param, mask = cache
     dx = None
     # TODO: reuse the cached mask (never draw a new one): dx = dout * mask (train), dout (test)
-    raise NotImplementedError("dropout_backward: reuse the cached mask (never draw a new one): dx = dout * mask (train), dout (test)")
+    raise NotImplementedError(
+        "dropout_backward: reuse the cached mask (never draw a new one): dx = dout * mask (train), dout (test)"
+    )
     return dx.astype(dout.dtype, copy=False)

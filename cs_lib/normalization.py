@@ -66,10 +66,14 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     out, cache = None, None
     if mode == "train":
         # TODO: normalise with batch statistics, scale, shift, update the running stats; set out, cache
-        raise NotImplementedError("batchnorm_forward: normalise with batch statistics, scale, shift, update the running stats; set out, cache")
+        raise NotImplementedError(
+            "batchnorm_forward: normalise with batch statistics, scale, shift, update the running stats; set out, cache"
+        )
     else:
         # TODO: normalise with running_mean and running_var (never the batch's), scale, shift; set out
-        raise NotImplementedError("batchnorm_forward: normalise with running_mean and running_var (never the batch's), scale, shift; set out")
+        raise NotImplementedError(
+            "batchnorm_forward: normalise with running_mean and running_var (never the batch's), scale, shift; set out"
+        )
     bn_param["running_mean"] = running_mean
     bn_param["running_var"] = running_var
     return out, cache
@@ -86,7 +90,9 @@ def batchnorm_backward(dout, cache):
     """
     dx, dgamma, dbeta = None, None, None
     # TODO: backpropagate node by node through the forward graph; set dx, dgamma, dbeta
-    raise NotImplementedError("batchnorm_backward: backpropagate node by node through the forward graph; set dx, dgamma, dbeta")
+    raise NotImplementedError(
+        "batchnorm_backward: backpropagate node by node through the forward graph; set dx, dgamma, dbeta"
+    )
     return dx, dgamma, dbeta
 
 
@@ -101,7 +107,9 @@ def batchnorm_backward_alt(dout, cache):
     """
     dx, dgamma, dbeta = None, None, None
     # TODO: compute dx with the closed form above, and dgamma, dbeta; set dx, dgamma, dbeta
-    raise NotImplementedError("batchnorm_backward_alt: compute dx with the closed form above, and dgamma, dbeta; set dx, dgamma, dbeta")
+    raise NotImplementedError(
+        "batchnorm_backward_alt: compute dx with the closed form above, and dgamma, dbeta; set dx, dgamma, dbeta"
+    )
     return dx, dgamma, dbeta
 
 
@@ -118,7 +126,9 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     _check_scale_shift(gamma, beta, (C,), "spatial_batchnorm_forward", f"one per channel, C = {C}")
     out, cache = None, None
     # TODO: reshape x to (N*H*W, C) with channels last, call batchnorm_forward; set out, cache
-    raise NotImplementedError("spatial_batchnorm_forward: reshape x to (N*H*W, C) with channels last, call batchnorm_forward; set out, cache")
+    raise NotImplementedError(
+        "spatial_batchnorm_forward: reshape x to (N*H*W, C) with channels last, call batchnorm_forward; set out, cache"
+    )
     return out, cache
 
 
@@ -126,7 +136,9 @@ def spatial_batchnorm_backward(dout, cache):
     """Gradients of spatial_batchnorm_forward: dout (N, C, H, W) -> dx (N, C, H, W), dgamma, dbeta (C,)."""
     dx, dgamma, dbeta = None, None, None
     # TODO: reshape like the forward pass, call batchnorm_backward_alt; set dx, dgamma, dbeta
-    raise NotImplementedError("spatial_batchnorm_backward: reshape like the forward pass, call batchnorm_backward_alt; set dx, dgamma, dbeta")
+    raise NotImplementedError(
+        "spatial_batchnorm_backward: reshape like the forward pass, call batchnorm_backward_alt; set dx, dgamma, dbeta"
+    )
     return dx, dgamma, dbeta
 
 
@@ -144,7 +156,9 @@ def layernorm_forward(x, gamma, beta, ln_param):
     _check_scale_shift(gamma, beta, (D,), "layernorm_forward", f"one per feature, D = {D}")
     out, cache = None, None
     # TODO: normalise each row with its own mean and variance, scale, shift; set out, cache
-    raise NotImplementedError("layernorm_forward: normalise each row with its own mean and variance, scale, shift; set out, cache")
+    raise NotImplementedError(
+        "layernorm_forward: normalise each row with its own mean and variance, scale, shift; set out, cache"
+    )
     return out, cache
 
 
@@ -173,7 +187,9 @@ def spatial_instancenorm_forward(x, gamma, beta, in_param):
     _check_scale_shift(gamma, beta, (C,), "spatial_instancenorm_forward", f"one per channel, C = {C}")
     out, cache = None, None
     # TODO: normalise each (n, c) plane over axes (2, 3), scale, shift; set out, cache
-    raise NotImplementedError("spatial_instancenorm_forward: normalise each (n, c) plane over axes (2, 3), scale, shift; set out, cache")
+    raise NotImplementedError(
+        "spatial_instancenorm_forward: normalise each (n, c) plane over axes (2, 3), scale, shift; set out, cache"
+    )
     return out, cache
 
 
@@ -184,7 +200,9 @@ def spatial_instancenorm_backward(dout, cache):
     """
     dx, dgamma, dbeta = None, None, None
     # TODO: closed form over axes (2, 3) of each plane; set dx, dgamma, dbeta
-    raise NotImplementedError("spatial_instancenorm_backward: closed form over axes (2, 3) of each plane; set dx, dgamma, dbeta")
+    raise NotImplementedError(
+        "spatial_instancenorm_backward: closed form over axes (2, 3) of each plane; set dx, dgamma, dbeta"
+    )
     return dx, dgamma, dbeta
 
 
@@ -211,7 +229,9 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     _check_scale_shift(gamma, beta, (1, C, 1, 1), "spatial_groupnorm_forward", f"one per channel, C = {C}")
     out, cache = None, None
     # TODO: normalise x viewed as (N, G, C//G*H*W) over its last axis, scale, shift; set out, cache
-    raise NotImplementedError("spatial_groupnorm_forward: normalise x viewed as (N, G, C//G*H*W) over its last axis, scale, shift; set out, cache")
+    raise NotImplementedError(
+        "spatial_groupnorm_forward: normalise x viewed as (N, G, C//G*H*W) over its last axis, scale, shift; set out, cache"
+    )
     return out, cache
 
 
@@ -223,7 +243,9 @@ def spatial_groupnorm_backward(dout, cache):
     """
     dx, dgamma, dbeta = None, None, None
     # TODO: closed form in the (N, G, C//G*H*W) view; set dx, dgamma, dbeta of (1, C, 1, 1)
-    raise NotImplementedError("spatial_groupnorm_backward: closed form in the (N, G, C//G*H*W) view; set dx, dgamma, dbeta of (1, C, 1, 1)")
+    raise NotImplementedError(
+        "spatial_groupnorm_backward: closed form in the (N, G, C//G*H*W) view; set dx, dgamma, dbeta of (1, C, 1, 1)"
+    )
     return dx, dgamma, dbeta
 
 
@@ -256,5 +278,7 @@ def fold_batchnorm(w, b, gamma, beta, running_mean, running_var, eps=1e-5):
             )
     w_folded, b_folded = None, None
     # TODO: scale each output channel's weights and fold the bias; set w_folded, b_folded
-    raise NotImplementedError("fold_batchnorm: scale each output channel's weights and fold the bias; set w_folded, b_folded")
+    raise NotImplementedError(
+        "fold_batchnorm: scale each output channel's weights and fold the bias; set w_folded, b_folded"
+    )
     return w_folded, b_folded

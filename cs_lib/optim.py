@@ -43,7 +43,9 @@ def sgd_momentum(w, dw, config=None):
     v = config.get("velocity", np.zeros_like(w))
     next_w = None
     # TODO: v = momentum * v - learning_rate * dw; next_w = w + v; store v in config["velocity"]
-    raise NotImplementedError("sgd_momentum: v = momentum * v - learning_rate * dw; next_w = w + v; store v in config[\"velocity\"]")
+    raise NotImplementedError(
+        'sgd_momentum: v = momentum * v - learning_rate * dw; next_w = w + v; store v in config["velocity"]'
+    )
     return next_w, config
 
 
@@ -64,7 +66,9 @@ def rmsprop(w, dw, config=None):
     config.setdefault("cache", np.zeros_like(w))
     next_w = None
     # TODO: update config["cache"] with dw**2; next_w = w - lr * dw / (sqrt(cache) + epsilon)
-    raise NotImplementedError("rmsprop: update config[\"cache\"] with dw**2; next_w = w - lr * dw / (sqrt(cache) + epsilon)")
+    raise NotImplementedError(
+        'rmsprop: update config["cache"] with dw**2; next_w = w - lr * dw / (sqrt(cache) + epsilon)'
+    )
     return next_w, config
 
 
@@ -96,5 +100,7 @@ def adam(w, dw, config=None):
     config.setdefault("t", 0)
     next_w = None
     # TODO: increment t first, update m and v, bias-correct them with t; set next_w; store t, m, v
-    raise NotImplementedError("adam: increment t first, update m and v, bias-correct them with t; set next_w; store t, m, v")
+    raise NotImplementedError(
+        "adam: increment t first, update m and v, bias-correct them with t; set next_w; store t, m, v"
+    )
     return next_w, config

@@ -79,8 +79,9 @@ def test_two_layer_net_gradients_agree_with_numerical_gradients(rng):
 @pytest.mark.parametrize("hidden_dims", [[], [6], [5, 7], [4, 5, 6, 5, 4], [3, 4, 5, 4, 3, 4, 5]])
 @pytest.mark.parametrize("N", [1, 4])
 def test_fully_connected_net_of_any_depth_matches_autograd(hidden_dims, N, rng):
-    model = FullyConnectedNet(hidden_dims, input_dim=12, num_classes=5, reg=0.3, weight_scale=0.6,
-                              dtype=np.float64, seed=3)
+    model = FullyConnectedNet(
+        hidden_dims, input_dim=12, num_classes=5, reg=0.3, weight_scale=0.6, dtype=np.float64, seed=3
+    )
     assert model.num_layers == len(hidden_dims) + 1
     assert sorted(model.params) == sorted(f"{kind}{i}" for kind in "Wb" for i in range(1, model.num_layers + 1))
     randomise_biases(model, rng)
@@ -97,8 +98,9 @@ def test_fully_connected_net_of_any_depth_matches_autograd(hidden_dims, N, rng):
 
 
 def test_six_layer_net_with_regularisation_passes_a_numerical_gradient_check(rng):
-    model = FullyConnectedNet([6, 5, 6, 5, 4], input_dim=7, num_classes=3, reg=0.5, weight_scale=0.7,
-                              dtype=np.float64, seed=4)
+    model = FullyConnectedNet(
+        [6, 5, 6, 5, 4], input_dim=7, num_classes=3, reg=0.5, weight_scale=0.7, dtype=np.float64, seed=4
+    )
     randomise_biases(model, rng)
     X, y = rng.standard_normal((3, 7)), rng.integers(3, size=3)
     _, grads = model.loss(X, y)
@@ -127,8 +129,9 @@ def test_fully_connected_net_keeps_its_dtype_through_loss_and_gradients(rng):
 
 
 def test_dropout_net_uses_the_seeded_masks_in_training_and_none_in_test_mode(rng):
-    model = FullyConnectedNet([8, 8], input_dim=6, num_classes=4, dropout_keep_ratio=0.5, reg=0.2,
-                              weight_scale=0.5, dtype=np.float64, seed=9)
+    model = FullyConnectedNet(
+        [8, 8], input_dim=6, num_classes=4, dropout_keep_ratio=0.5, reg=0.2, weight_scale=0.5, dtype=np.float64, seed=9
+    )
     randomise_biases(model, rng)
     X, y = rng.standard_normal((5, 6)), rng.integers(4, size=5)
     loss, grads = model.loss(X, y)
@@ -144,8 +147,9 @@ def test_dropout_net_uses_the_seeded_masks_in_training_and_none_in_test_mode(rng
 
 
 def test_dropout_net_gradients_agree_with_numerical_gradients_for_a_fixed_seed(rng):
-    model = FullyConnectedNet([7, 6], input_dim=5, num_classes=3, dropout_keep_ratio=0.6, reg=0.1,
-                              weight_scale=0.6, dtype=np.float64, seed=21)
+    model = FullyConnectedNet(
+        [7, 6], input_dim=5, num_classes=3, dropout_keep_ratio=0.6, reg=0.1, weight_scale=0.6, dtype=np.float64, seed=21
+    )
     randomise_biases(model, rng)
     X, y = rng.standard_normal((4, 5)), rng.integers(3, size=4)
     _, grads = model.loss(X, y)
@@ -156,8 +160,11 @@ def test_dropout_net_gradients_agree_with_numerical_gradients_for_a_fixed_seed(r
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"normalization": "groupnorm"}, "'groupnorm'"), ({"dropout_keep_ratio": 0}, "p = 0"),
-     ({"dropout_keep_ratio": 1.5}, "p = 1.5")],
+    [
+        ({"normalization": "groupnorm"}, "'groupnorm'"),
+        ({"dropout_keep_ratio": 0}, "p = 0"),
+        ({"dropout_keep_ratio": 1.5}, "p = 1.5"),
+    ],
 )
 def test_fully_connected_net_rejects_bad_options_naming_them(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -184,8 +191,9 @@ def normalization_available(kind):
 def test_normalized_net_has_gamma_beta_and_passes_a_gradient_check(kind, rng):
     if not normalization_available(kind):
         pytest.skip(f"cs_lib.normalization does not implement {kind} yet (assignment 4)")
-    model = FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization=kind, reg=0.1,
-                              weight_scale=0.5, dtype=np.float64, seed=7)
+    model = FullyConnectedNet(
+        [6, 5], input_dim=4, num_classes=3, normalization=kind, reg=0.1, weight_scale=0.5, dtype=np.float64, seed=7
+    )
     for i, width in ((1, 6), (2, 5)):
         np.testing.assert_array_equal(model.params[f"gamma{i}"], np.ones(width))
         np.testing.assert_array_equal(model.params[f"beta{i}"], np.zeros(width))

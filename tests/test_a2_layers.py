@@ -39,8 +39,10 @@ def affine_inputs(draw):
     M = draw(st.integers(1, 5))
     transposed = draw(st.booleans())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((N, *trailing[::-1])).transpose(0, *range(len(trailing), 0, -1)) if transposed else (
-        rng.standard_normal((N, *trailing))
+    x = (
+        rng.standard_normal((N, *trailing[::-1])).transpose(0, *range(len(trailing), 0, -1))
+        if transposed
+        else (rng.standard_normal((N, *trailing)))
     )
     D = math.prod(trailing)
     return x, rng.standard_normal((D, M)), rng.standard_normal(M), rng.standard_normal((N, M))
@@ -53,7 +55,9 @@ def test_affine_forward_matches_torch_linear_for_any_trailing_shape_and_layout(i
     before = x.copy()
     out, _ = affine_forward(x, w, b)
     N = x.shape[0]
-    expected = F.linear(torch.from_numpy(np.ascontiguousarray(x).reshape(N, -1)), torch.from_numpy(w.T), torch.from_numpy(b))
+    expected = F.linear(
+        torch.from_numpy(np.ascontiguousarray(x).reshape(N, -1)), torch.from_numpy(w.T), torch.from_numpy(b)
+    )
     assert out.shape == (N, w.shape[1])
     assert rel_error(out, expected.numpy()) < 1e-10
     np.testing.assert_array_equal(x, before)

@@ -338,7 +338,9 @@ def explicit_two_layer_net(*bugs):
     """TwoLayerNet without the layer API (a valid alternative when bugs is empty)."""
 
     class ExplicitTwoLayerNet(fc_net.TwoLayerNet):
-        def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None):
+        def __init__(
+            self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None
+        ):
             rng = np.random.default_rng(seed)
             scale = 1.0 if "ignores weight_scale" in bugs else weight_scale
             self.reg = reg
@@ -381,10 +383,21 @@ def explicit_fully_connected_net(*bugs):
     """FullyConnectedNet without the layer API (a valid alternative when bugs is empty)."""
 
     class ExplicitFullyConnectedNet(fc_net.FullyConnectedNet):
-        def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10, dropout_keep_ratio=1,
-                     normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float32, seed=None):
-            super().__init__(hidden_dims, input_dim, num_classes, dropout_keep_ratio, normalization, reg,
-                             weight_scale, dtype, seed)
+        def __init__(
+            self,
+            hidden_dims,
+            input_dim=3 * 32 * 32,
+            num_classes=10,
+            dropout_keep_ratio=1,
+            normalization=None,
+            reg=0.0,
+            weight_scale=1e-2,
+            dtype=np.float32,
+            seed=None,
+        ):
+            super().__init__(
+                hidden_dims, input_dim, num_classes, dropout_keep_ratio, normalization, reg, weight_scale, dtype, seed
+            )
             rng = np.random.default_rng(None if seed is None else seed + 1)
             dims = [input_dim, *hidden_dims, num_classes]
             for i in range(1, self.num_layers + 1):
@@ -399,7 +412,9 @@ def explicit_fully_connected_net(*bugs):
             mode = "test" if y is None else "train"
             if self.use_dropout:
                 self.dropout_param["mode"] = mode
-            dropping = self.use_dropout and "no dropout" not in bugs and (mode == "train" or "dropout at test time" in bugs)
+            dropping = (
+                self.use_dropout and "no dropout" not in bugs and (mode == "train" or "dropout at test time" in bugs)
+            )
             p, L = self.params, self.num_layers
             h = X.reshape(X.shape[0], -1).astype(self.dtype)
             inputs, pre_activations, masks = [], [], []
@@ -538,7 +553,11 @@ def affine_forward_with_einsum(x, w, b):
 def affine_backward_with_einsum(dout, cache):
     x, w, b = cache
     flat = np.reshape(x, (len(x), -1))
-    return np.einsum("nm,dm->nd", dout, w).reshape(x.shape), np.einsum("nd,nm->dm", flat, dout), np.einsum("nm->m", dout)
+    return (
+        np.einsum("nm,dm->nd", dout, w).reshape(x.shape),
+        np.einsum("nd,nm->dm", flat, dout),
+        np.einsum("nm->m", dout),
+    )
 
 
 def relu_forward_by_masking(x):
@@ -653,9 +672,7 @@ def _cells_using(overrides):
     return [gid for gid in cell_ids(A2) if any(name in cell_source(A2, gid) for name in names)]
 
 
-@pytest.mark.parametrize(
-    "overrides", ALTERNATIVES, ids=[next(iter(o.values())).__name__ for o in ALTERNATIVES]
-)
+@pytest.mark.parametrize("overrides", ALTERNATIVES, ids=[next(iter(o.values())).__name__ for o in ALTERNATIVES])
 def test_valid_alternative_passes_every_cell_that_uses_it(overrides):
     used = _cells_using(overrides)
     assert used, "the alternative is not used by any cell"

@@ -139,8 +139,16 @@ def test_solver_finds_each_rule_by_name_and_trains_a_net(name, rng):
     data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
     model = FullyConnectedNet([20], input_dim=6, num_classes=4, weight_scale=0.3, dtype=np.float64, seed=0)
     learning_rate = {"sgd": 0.3, "sgd_momentum": 0.1, "rmsprop": 1e-2, "adam": 1e-2}[name]
-    solver = Solver(model, data, update_rule=name, optim_config={"learning_rate": learning_rate},
-                    num_epochs=30, batch_size=20, verbose=False, seed=0)
+    solver = Solver(
+        model,
+        data,
+        update_rule=name,
+        optim_config={"learning_rate": learning_rate},
+        num_epochs=30,
+        batch_size=20,
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert solver.loss_history[-1] < 0.5 * solver.loss_history[0]
     assert solver.best_val_acc > 0.8

@@ -14,20 +14,23 @@ pytestmark = pytest.mark.a3
 
 def torch_loss(params, X, y, reg, pad):
     """The same network in torch: scores, loss and gradients of every parameter."""
-    tensors = {name: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=True)
-               for name, value in params.items()}
+    tensors = {
+        name: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=True) for name, value in params.items()
+    }
     hidden = F.max_pool2d(F.relu(F.conv2d(torch.tensor(X), tensors["W1"], tensors["b1"], padding=pad)), 2, 2)
     hidden = F.relu(hidden.flatten(1) @ tensors["W2"] + tensors["b2"])
     scores = hidden @ tensors["W3"] + tensors["b3"]
     loss = F.cross_entropy(scores, torch.tensor(y)) + 0.5 * reg * sum(
-        (tensors[name] ** 2).sum() for name in ("W1", "W2", "W3"))
+        (tensors[name] ** 2).sum() for name in ("W1", "W2", "W3")
+    )
     loss.backward()
     return scores.detach().numpy(), loss.item(), {name: tensor.grad.numpy() for name, tensor in tensors.items()}
 
 
 def test_parameters_have_the_documented_shapes_dtype_and_initial_statistics():
-    model = ThreeLayerConvNet(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
-                              num_classes=10, weight_scale=1e-2, seed=0)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100, num_classes=10, weight_scale=1e-2, seed=0
+    )
     shapes = {"W1": (32, 3, 7, 7), "b1": (32,), "W2": (32 * 16 * 16, 100), "b2": (100,), "W3": (100, 10), "b3": (10,)}
     assert {name: value.shape for name, value in model.params.items()} == shapes
     assert all(value.dtype == np.float32 for value in model.params.values())
@@ -51,8 +54,17 @@ def test_the_seed_makes_initialisation_reproducible_and_different_seeds_differ()
 )
 def test_scores_loss_and_gradients_match_torch(input_dim, filter_size, reg):
     rng = np.random.default_rng(sum(input_dim) + filter_size)
-    model = ThreeLayerConvNet(input_dim=input_dim, num_filters=3, filter_size=filter_size, hidden_dim=6,
-                              num_classes=4, weight_scale=0.3, reg=reg, dtype=np.float64, seed=0)
+    model = ThreeLayerConvNet(
+        input_dim=input_dim,
+        num_filters=3,
+        filter_size=filter_size,
+        hidden_dim=6,
+        num_classes=4,
+        weight_scale=0.3,
+        reg=reg,
+        dtype=np.float64,
+        seed=0,
+    )
     X = rng.normal(size=(5,) + input_dim)
     y = rng.integers(4, size=5)
     scores, loss, grads = torch_loss(model.params, X, y, reg, (filter_size - 1) // 2)
@@ -67,8 +79,17 @@ def test_scores_loss_and_gradients_match_torch(input_dim, filter_size, reg):
 
 def test_gradients_agree_with_numerical_gradients_for_a_single_image():
     rng = np.random.default_rng(5)
-    model = ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=2, filter_size=3, hidden_dim=5, num_classes=3,
-                              weight_scale=0.2, reg=0.4, dtype=np.float64, seed=3)
+    model = ThreeLayerConvNet(
+        input_dim=(2, 6, 6),
+        num_filters=2,
+        filter_size=3,
+        hidden_dim=5,
+        num_classes=3,
+        weight_scale=0.2,
+        reg=0.4,
+        dtype=np.float64,
+        seed=3,
+    )
     X, y = rng.normal(size=(1, 2, 6, 6)), np.array([2])
     _, grads = model.loss(X, y)
     for name, value in model.params.items():
@@ -94,10 +115,19 @@ def test_solver_fits_a_tiny_training_set():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(20, 3, 8, 8)).astype(np.float32)
     y = rng.integers(10, size=20)
-    model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=8, filter_size=3, hidden_dim=30,
-                              weight_scale=5e-2, seed=0)
-    solver = Solver(model, {"X_train": X, "y_train": y, "X_val": X, "y_val": y}, update_rule="adam",
-                    optim_config={"learning_rate": 1e-2}, num_epochs=30, batch_size=10, verbose=False, seed=0)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 8, 8), num_filters=8, filter_size=3, hidden_dim=30, weight_scale=5e-2, seed=0
+    )
+    solver = Solver(
+        model,
+        {"X_train": X, "y_train": y, "X_val": X, "y_val": y},
+        update_rule="adam",
+        optim_config={"learning_rate": 1e-2},
+        num_epochs=30,
+        batch_size=10,
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert solver.check_accuracy(X, y) == 1.0
     assert solver.loss_history[-1] < 0.1 * solver.loss_history[0]

@@ -54,8 +54,14 @@ def test_conv_output_size_counts_the_windows_that_fit_exactly(N, F, stride, pad)
 
 @pytest.mark.parametrize(
     "args, error",
-    [((7.0, 3), TypeError), ((7, 3, 1.5), TypeError), ((7, 3, True), TypeError), ((7, 3, 0), ValueError),
-     ((7, 3, 1, -1), ValueError), ((0, 3), ValueError)],
+    [
+        ((7.0, 3), TypeError),
+        ((7, 3, 1.5), TypeError),
+        ((7, 3, True), TypeError),
+        ((7, 3, 0), ValueError),
+        ((7, 3, 1, -1), ValueError),
+        ((0, 3), ValueError),
+    ],
 )
 def test_conv_output_size_rejects_invalid_hyperparameters_clearly(args, error):
     with pytest.raises(error):

@@ -153,9 +153,14 @@ def test_max_pool_backward_naive_matches_numerical_gradients_for_alexnets_overla
     assert rel_error(max_pool_backward_naive(dout, cache), numerical) < 1e-9
 
 
-@pytest.mark.parametrize("pool_param", [{"pool_height": 2, "pool_width": 2, "stride": 2},
-                                        {"pool_height": 3, "pool_width": 3, "stride": 2},
-                                        {"pool_height": 2, "pool_width": 3, "stride": 1}])
+@pytest.mark.parametrize(
+    "pool_param",
+    [
+        {"pool_height": 2, "pool_width": 2, "stride": 2},
+        {"pool_height": 3, "pool_width": 3, "stride": 2},
+        {"pool_height": 2, "pool_width": 3, "stride": 1},
+    ],
+)
 def test_max_pool_backward_naive_gives_each_windows_gradient_to_exactly_one_tied_maximum(pool_param):
     height, width, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     x = np.ones((2, 2, 2 * stride + height, 2 * stride + width))  # every element ties with every other one
@@ -167,8 +172,9 @@ def test_max_pool_backward_naive_gives_each_windows_gradient_to_exactly_one_tied
         # replay each window alone: the element that gets its gradient must be unique and a maximum
         single = np.zeros_like(dout)
         single[n, c, i, j] = 1.0
-        window = max_pool_backward_naive(single, cache)[n, c, i * stride : i * stride + height,
-                                                          j * stride : j * stride + width]
+        window = max_pool_backward_naive(single, cache)[
+            n, c, i * stride : i * stride + height, j * stride : j * stride + width
+        ]
         assert np.count_nonzero(window) == 1 and window.sum() == 1.0
 
 
@@ -215,7 +221,11 @@ def test_conv_backward_naive_rejects_an_upstream_gradient_of_the_wrong_shape():
 @pytest.mark.parametrize(
     "pool_param, error, message",
     [
-        ({"pool_height": 2, "pool_width": 2, "stride": 2}, ValueError, "(7 - 2 + 2*0) / 2 + 1 = 3.50 is not an integer"),
+        (
+            {"pool_height": 2, "pool_width": 2, "stride": 2},
+            ValueError,
+            "(7 - 2 + 2*0) / 2 + 1 = 3.50 is not an integer",
+        ),
         ({"pool_height": 8, "pool_width": 2, "stride": 1}, ValueError, "does not fit"),
         ({"pool_height": 2, "stride": 1}, ValueError, "'pool_height', 'pool_width' and 'stride'"),
         ({"pool_height": 2, "pool_width": 2, "stride": 0}, ValueError, "stride must be positive"),

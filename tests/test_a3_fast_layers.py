@@ -89,8 +89,12 @@ def torch_pool(x, pool_param, dout):
 
 
 @settings(max_examples=25, deadline=None)
-@given(geometry=conv_geometries(), backend=st.sampled_from(BACKENDS), dtype=st.sampled_from(DTYPES),
-       seed=st.integers(0, 2**16))
+@given(
+    geometry=conv_geometries(),
+    backend=st.sampled_from(BACKENDS),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
 def test_fast_conv_forward_and_backward_match_torch_for_every_backend_and_dtype(geometry, backend, dtype, seed):
     x_shape, w_shape, stride, pad = geometry
     rng = np.random.default_rng(seed)
@@ -107,8 +111,12 @@ def test_fast_conv_forward_and_backward_match_torch_for_every_backend_and_dtype(
 
 
 @settings(max_examples=25, deadline=None)
-@given(geometry=pool_geometries(), backend=st.sampled_from(BACKENDS), dtype=st.sampled_from(DTYPES),
-       seed=st.integers(0, 2**16))
+@given(
+    geometry=pool_geometries(),
+    backend=st.sampled_from(BACKENDS),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
 def test_fast_max_pool_matches_torch_on_tiling_and_overlapping_windows(geometry, backend, dtype, seed):
     x_shape, pool_param = geometry
     rng = np.random.default_rng(seed)
@@ -170,8 +178,10 @@ def test_both_backends_build_identical_columns_and_adjoint_col2im(geometry, dtyp
     results = {}
     for backend in BACKENDS:
         with kernels(backend):
-            results[backend] = (fast_im2col.im2col(x, HH, WW, stride, pad),
-                                fast_im2col.col2im(upstream, x_shape, HH, WW, stride, pad))
+            results[backend] = (
+                fast_im2col.im2col(x, HH, WW, stride, pad),
+                fast_im2col.col2im(upstream, x_shape, HH, WW, stride, pad),
+            )
     np.testing.assert_array_equal(results["cython"][0], results["numpy"][0])
     close_to(results["numpy"][1], results["cython"][1].astype(np.float64), dtype, "col2im")
     # col2im is im2col's adjoint: <im2col(x), c> = <x, col2im(c)>
@@ -266,17 +276,37 @@ def test_fast_layers_agree_with_the_naive_layers_students_write(backend):
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: conv_forward_fast(np.zeros((1, 1, 7, 7)), np.zeros((1, 1, 3, 3)), np.zeros(1), {"stride": 3, "pad": 0}),
-         ValueError, "2.33 is not an integer"),
-        (lambda: conv_forward_fast(np.zeros((1, 1, 7, 7)), np.zeros((1, 1, 3, 3)), np.zeros(2), {"stride": 1, "pad": 0}),
-         ValueError, "b must have shape (1,)"),
-        (lambda: max_pool_forward_fast(np.zeros((1, 1, 7, 7)), {"pool_height": 2, "pool_width": 2, "stride": 2}),
-         ValueError, "3.50 is not an integer"),
-        (lambda: max_pool_forward_fast(np.zeros((1, 1, 7, 7)), {"pool_height": 2, "stride": 2}),
-         ValueError, "missing ['pool_width']"),
-        (lambda: max_pool_forward_fast(np.zeros((1, 1, 4, 4), dtype=np.int32), {"pool_height": 2, "pool_width": 2,
-                                                                                  "stride": 2}),
-         TypeError, "float32 or float64"),
+        (
+            lambda: conv_forward_fast(
+                np.zeros((1, 1, 7, 7)), np.zeros((1, 1, 3, 3)), np.zeros(1), {"stride": 3, "pad": 0}
+            ),
+            ValueError,
+            "2.33 is not an integer",
+        ),
+        (
+            lambda: conv_forward_fast(
+                np.zeros((1, 1, 7, 7)), np.zeros((1, 1, 3, 3)), np.zeros(2), {"stride": 1, "pad": 0}
+            ),
+            ValueError,
+            "b must have shape (1,)",
+        ),
+        (
+            lambda: max_pool_forward_fast(np.zeros((1, 1, 7, 7)), {"pool_height": 2, "pool_width": 2, "stride": 2}),
+            ValueError,
+            "3.50 is not an integer",
+        ),
+        (
+            lambda: max_pool_forward_fast(np.zeros((1, 1, 7, 7)), {"pool_height": 2, "stride": 2}),
+            ValueError,
+            "missing ['pool_width']",
+        ),
+        (
+            lambda: max_pool_forward_fast(
+                np.zeros((1, 1, 4, 4), dtype=np.int32), {"pool_height": 2, "pool_width": 2, "stride": 2}
+            ),
+            TypeError,
+            "float32 or float64",
+        ),
     ],
 )
 def test_fast_layers_reject_invalid_parameters_with_a_clear_message(call, error, message):

@@ -35,8 +35,10 @@ def _output_shape(x_shape, HH, WW, stride, pad):
 def output_size_divmod(N, F, stride=1, pad=0):
     steps, remainder = divmod(N + 2 * pad - F, stride)
     if remainder or steps < 0:
-        raise ValueError(f"stride {stride} does not fit: ({N} - {F} + 2*{pad}) / {stride} + 1 = "
-                         f"{(N + 2 * pad - F) / stride + 1:.2f} is not an integer")
+        raise ValueError(
+            f"stride {stride} does not fit: ({N} - {F} + 2*{pad}) / {stride} + 1 = "
+            f"{(N + 2 * pad - F) / stride + 1:.2f} is not an integer"
+        )
     return steps + 1
 
 
@@ -261,12 +263,25 @@ class InlineThreeLayerConvNet:
     reg_in_gradients = True
     hidden_relu = True
 
-    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100, num_classes=10,
-                 weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
+    def __init__(
+        self,
+        input_dim=(3, 32, 32),
+        num_filters=32,
+        filter_size=7,
+        hidden_dim=100,
+        num_classes=10,
+        weight_scale=1e-3,
+        reg=0.0,
+        dtype=np.float32,
+        seed=None,
+    ):
         C, H, W = input_dim
         rng = np.random.default_rng(seed)
-        shapes = {"W1": (num_filters, C, filter_size, filter_size), "W2": (num_filters * H * W // 4, hidden_dim),
-                  "W3": (hidden_dim, num_classes)}
+        shapes = {
+            "W1": (num_filters, C, filter_size, filter_size),
+            "W2": (num_filters * H * W // 4, hidden_dim),
+            "W3": (hidden_dim, num_classes),
+        }
         self.params = {}
         for index, (name, shape) in enumerate(shapes.items(), start=1):
             self.params[name] = (weight_scale * rng.standard_normal(shape)).astype(dtype)
@@ -326,64 +341,110 @@ IM2COL = "cs_lib.im2col."
 CNN = "cs_lib.classifiers.cnn.ThreeLayerConvNet"
 
 WRONG = {
-    "conv_output_size floors a stride that does not fit": ({ARITHMETIC + "conv_output_size": output_size_floors},
-                                                           ["conv_output_size"]),
+    "conv_output_size floors a stride that does not fit": (
+        {ARITHMETIC + "conv_output_size": output_size_floors},
+        ["conv_output_size"],
+    ),
     "conv_output_size returns a fraction": ({ARITHMETIC + "conv_output_size": output_size_float}, ["conv_output_size"]),
-    "conv_output_size ignores padding": ({ARITHMETIC + "conv_output_size": output_size_ignores_padding},
-                                         ["conv_output_size"]),
-    "conv_param_count forgets the biases": ({ARITHMETIC + "conv_param_count": param_count_without_biases},
-                                            ["conv_param_count"]),
-    "conv_param_count forgets the input depth": ({ARITHMETIC + "conv_param_count": param_count_ignores_depth},
-                                                 ["conv_param_count"]),
+    "conv_output_size ignores padding": (
+        {ARITHMETIC + "conv_output_size": output_size_ignores_padding},
+        ["conv_output_size"],
+    ),
+    "conv_param_count forgets the biases": (
+        {ARITHMETIC + "conv_param_count": param_count_without_biases},
+        ["conv_param_count"],
+    ),
+    "conv_param_count forgets the input depth": (
+        {ARITHMETIC + "conv_param_count": param_count_ignores_depth},
+        ["conv_param_count"],
+    ),
     "receptive_field is L*K": ({ARITHMETIC + "receptive_field": receptive_field_times_k}, ["receptive_field"]),
-    "receptive_field forgets the centre pixel": ({ARITHMETIC + "receptive_field": receptive_field_without_the_centre},
-                                                 ["receptive_field"]),
+    "receptive_field forgets the centre pixel": (
+        {ARITHMETIC + "receptive_field": receptive_field_without_the_centre},
+        ["receptive_field"],
+    ),
     "same_padding floors even filters": ({ARITHMETIC + "same_padding": same_padding_floors}, ["same_padding"]),
-    "conv_forward_naive flips the filters": ({LAYERS + "conv_forward_naive": conv_forward_flipped},
-                                             ["conv_forward_naive"]),
-    "conv_forward_naive forgets the bias": ({LAYERS + "conv_forward_naive": conv_forward_without_bias},
-                                            ["conv_forward_naive"]),
+    "conv_forward_naive flips the filters": (
+        {LAYERS + "conv_forward_naive": conv_forward_flipped},
+        ["conv_forward_naive"],
+    ),
+    "conv_forward_naive forgets the bias": (
+        {LAYERS + "conv_forward_naive": conv_forward_without_bias},
+        ["conv_forward_naive"],
+    ),
     "conv_backward_naive forgets to sum dw and db over the images": (
-        {LAYERS + "conv_backward_naive": conv_backward_sums_one_image}, ["conv_backward_naive"]),
-    "conv_backward_naive ignores the padding": ({LAYERS + "conv_backward_naive": conv_backward_ignores_padding},
-                                                ["conv_backward_naive"]),
+        {LAYERS + "conv_backward_naive": conv_backward_sums_one_image},
+        ["conv_backward_naive"],
+    ),
+    "conv_backward_naive ignores the padding": (
+        {LAYERS + "conv_backward_naive": conv_backward_ignores_padding},
+        ["conv_backward_naive"],
+    ),
     "max_pool_forward_naive uses pool_height for both sides": (
-        {LAYERS + "max_pool_forward_naive": pool_forward_ignores_width}, ["max_pool_forward_naive"]),
+        {LAYERS + "max_pool_forward_naive": pool_forward_ignores_width},
+        ["max_pool_forward_naive"],
+    ),
     "max_pool_backward_naive assigns instead of adding (assumes stride == pool size)": (
-        {LAYERS + "max_pool_backward_naive": pool_backward_assigns}, ["max_pool_backward_naive"]),
+        {LAYERS + "max_pool_backward_naive": pool_backward_assigns},
+        ["max_pool_backward_naive"],
+    ),
     "max_pool_backward_naive tiles the input (assumes stride == pool size)": (
-        {LAYERS + "max_pool_backward_naive": pool_backward_reshape}, ["max_pool_backward_naive"]),
+        {LAYERS + "max_pool_backward_naive": pool_backward_reshape},
+        ["max_pool_backward_naive"],
+    ),
     "max_pool_backward_naive gives the gradient to every tied maximum": (
-        {LAYERS + "max_pool_backward_naive": pool_backward_all_ties}, ["max_pool_backward_naive"]),
+        {LAYERS + "max_pool_backward_naive": pool_backward_all_ties},
+        ["max_pool_backward_naive"],
+    ),
     "max_pool_backward_naive gives tied maxima nothing": (
-        {LAYERS + "max_pool_backward_naive": pool_backward_unique_only}, ["max_pool_backward_naive"]),
+        {LAYERS + "max_pool_backward_naive": pool_backward_unique_only},
+        ["max_pool_backward_naive"],
+    ),
     "im2col orders the rows (k, l, c)": ({IM2COL + "im2col": im2col_channels_last}, ["im2col"]),
     "im2col orders the columns (i, j, n)": ({IM2COL + "im2col": im2col_images_last}, ["im2col"]),
     "im2col ignores the padding": ({IM2COL + "im2col": im2col_ignores_padding}, ["im2col"]),
     "conv_forward_im2col reshapes to (N, F, H', W') without a transpose": (
-        {IM2COL + "conv_forward_im2col": conv_forward_im2col_reshape_without_transpose}, ["conv_forward_im2col"]),
+        {IM2COL + "conv_forward_im2col": conv_forward_im2col_reshape_without_transpose},
+        ["conv_forward_im2col"],
+    ),
     "ThreeLayerConvNet leaves the regularisation out of the gradients": (
-        {CNN: RegularisationMissingFromGradients}, ["cnn_gradients"]),
+        {CNN: RegularisationMissingFromGradients},
+        ["cnn_gradients"],
+    ),
     "ThreeLayerConvNet regularises with reg * sum(W**2)": ({CNN: RegularisationWithoutTheHalf}, ["cnn_initial_loss"]),
     "ThreeLayerConvNet forgets the hidden ReLU": ({CNN: HiddenLayerWithoutRelu}, ["cnn_initial_loss"]),
 }
 
 VALID = {
     "conv_output_size with divmod": ({ARITHMETIC + "conv_output_size": output_size_divmod}, ["conv_output_size"]),
-    "same_padding checking the division": ({ARITHMETIC + "same_padding": same_padding_checked_division},
-                                           ["same_padding"]),
-    "conv_forward_naive vectorised with tensordot": ({LAYERS + "conv_forward_naive": conv_forward_tensordot},
-                                                     ["conv_forward_naive", "conv_backward_naive"]),
-    "conv_backward_naive vectorised with einsum": ({LAYERS + "conv_backward_naive": conv_backward_einsum},
-                                                   ["conv_backward_naive"]),
+    "same_padding checking the division": (
+        {ARITHMETIC + "same_padding": same_padding_checked_division},
+        ["same_padding"],
+    ),
+    "conv_forward_naive vectorised with tensordot": (
+        {LAYERS + "conv_forward_naive": conv_forward_tensordot},
+        ["conv_forward_naive", "conv_backward_naive"],
+    ),
+    "conv_backward_naive vectorised with einsum": (
+        {LAYERS + "conv_backward_naive": conv_backward_einsum},
+        ["conv_backward_naive"],
+    ),
     "max pooling with the last of tied maxima": (
-        {LAYERS + "max_pool_forward_naive": pool_forward_loops, LAYERS + "max_pool_backward_naive":
-         pool_backward_last_maximum}, ["max_pool_forward_naive", "max_pool_backward_naive"]),
+        {
+            LAYERS + "max_pool_forward_naive": pool_forward_loops,
+            LAYERS + "max_pool_backward_naive": pool_backward_last_maximum,
+        },
+        ["max_pool_forward_naive", "max_pool_backward_naive"],
+    ),
     "im2col with as_strided": ({IM2COL + "im2col": im2col_as_strided}, ["im2col", "conv_forward_im2col"]),
     "conv_forward_im2col one image at a time": (
-        {IM2COL + "conv_forward_im2col": conv_forward_im2col_per_image}, ["conv_forward_im2col"]),
+        {IM2COL + "conv_forward_im2col": conv_forward_im2col_per_image},
+        ["conv_forward_im2col"],
+    ),
     "ThreeLayerConvNet written out with the fast layers and numpy": (
-        {CNN: InlineThreeLayerConvNet}, ["cnn_initial_loss", "cnn_gradients"]),
+        {CNN: InlineThreeLayerConvNet},
+        ["cnn_initial_loss", "cnn_gradients"],
+    ),
 }
 
 

@@ -25,13 +25,20 @@ class FakeColab:
         self.mounts = []
         self.colab = types.ModuleType("google.colab")
         drive = types.ModuleType("google.colab.drive")
-        drive.mount = lambda path, **kwargs: (self.mounts.append(path), Path(path, "MyDrive").mkdir(parents=True, exist_ok=True))
+        drive.mount = lambda path, **kwargs: (
+            self.mounts.append(path),
+            Path(path, "MyDrive").mkdir(parents=True, exist_ok=True),
+        )
         message = types.ModuleType("google.colab._message")
         message.blocking_request = lambda kind, timeout_sec=None: {"ipynb": notebook}
         self.colab.drive = drive
         self.colab._message = message
-        self.modules = {"google": types.ModuleType("google"), "google.colab": self.colab,
-                        "google.colab.drive": drive, "google.colab._message": message}
+        self.modules = {
+            "google": types.ModuleType("google"),
+            "google.colab": self.colab,
+            "google.colab.drive": drive,
+            "google.colab._message": message,
+        }
 
 
 @pytest.fixture
@@ -77,7 +84,16 @@ def test_setup_cell_on_colab_clones_to_drive_installs_and_falls_back_offline(col
     assert colab.mounts == [str(colab.root / "drive")]
     clone, install = colab.commands
     assert clone == ["git", "clone", "-q", "--depth", "1", "-b", course.branch, course.repository, str(workdir)]
-    assert install[1:] == ["-m", "pip", "install", "-q", "-e", str(workdir), "--config-settings", "editable_mode=compat"]
+    assert install[1:] == [
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "-e",
+        str(workdir),
+        "--config-settings",
+        "editable_mode=compat",
+    ]
     assert sys.path[0] == str(workdir)
     assert Path.cwd() == (workdir / "assignments" / "a1").resolve()  # the fake clone is a link to this checkout
     assert env.colab and env.device == "cpu"  # no GPU in this runtime
@@ -140,7 +156,8 @@ def test_readme_links_every_notebook_to_colab_from_the_configured_repository():
         for name in assignment.notebooks:
             assert course.colab_url(assignment.id, name) in readme
     assert course.colab_url("a1", "linear_classifiers").startswith(
-        "https://colab.research.google.com/github/" + course.repository.removeprefix("https://github.com/"))
+        "https://colab.research.google.com/github/" + course.repository.removeprefix("https://github.com/")
+    )
 
 
 @pytest.mark.slow

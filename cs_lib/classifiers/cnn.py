@@ -66,7 +66,9 @@ class ThreeLayerConvNet:
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
         self.rng = np.random.default_rng(seed)
         # TODO: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights self.rng.normal(0, weight_scale, shape), biases zeros)
-        raise NotImplementedError("ThreeLayerConvNet.__init__: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights self.rng.normal(0, weight_scale, shape), biases zeros)")
+        raise NotImplementedError(
+            "ThreeLayerConvNet.__init__: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights self.rng.normal(0, weight_scale, shape), biases zeros)"
+        )
         for name, value in self.params.items():
             self.params[name] = value.astype(dtype)
 
@@ -75,11 +77,15 @@ class ThreeLayerConvNet:
         X = np.asarray(X, dtype=self.dtype)
         scores = None
         # TODO: forward pass with conv_relu_pool_forward, affine_relu_forward and affine_forward; keep the caches; set scores (N, K)
-        raise NotImplementedError("ThreeLayerConvNet.loss: forward pass with conv_relu_pool_forward, affine_relu_forward and affine_forward; keep the caches; set scores (N, K)")
+        raise NotImplementedError(
+            "ThreeLayerConvNet.loss: forward pass with conv_relu_pool_forward, affine_relu_forward and affine_forward; keep the caches; set scores (N, K)"
+        )
         if y is None:
             return scores
 
         loss, grads = 0.0, {}
         # TODO: softmax_loss plus 0.5 * reg * sum of squared weights; backward through the three layers into grads (add reg * W to each dW)
-        raise NotImplementedError("ThreeLayerConvNet.loss: softmax_loss plus 0.5 * reg * sum of squared weights; backward through the three layers into grads (add reg * W to each dW)")
+        raise NotImplementedError(
+            "ThreeLayerConvNet.loss: softmax_loss plus 0.5 * reg * sum of squared weights; backward through the three layers into grads (add reg * W to each dW)"
+        )
         return loss, grads

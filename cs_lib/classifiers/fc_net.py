@@ -32,14 +32,14 @@ class TwoLayerNet:
     Weights start as normal(0, weight_scale) draws from np.random.default_rng(seed), biases as zeros.
     """
 
-    def __init__(
-        self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None
-    ):
+    def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None):
         self.params = {}
         self.reg = reg
         rng = np.random.default_rng(seed)
         # TODO: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros
-        raise NotImplementedError("TwoLayerNet.__init__: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros")
+        raise NotImplementedError(
+            "TwoLayerNet.__init__: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros"
+        )
 
     def loss(self, X, y=None):
         """Class scores, or the loss and its gradients.
@@ -52,13 +52,17 @@ class TwoLayerNet:
         W1, b1, W2, b2 = (self.params[name] for name in ("W1", "b1", "W2", "b2"))
         scores = None
         # TODO: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)
-        raise NotImplementedError("TwoLayerNet.loss: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)")
+        raise NotImplementedError(
+            "TwoLayerNet.loss: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)"
+        )
         if y is None:
             return scores
 
         loss, grads = 0.0, {}
         # TODO: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)
-        raise NotImplementedError("TwoLayerNet.loss: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)")
+        raise NotImplementedError(
+            "TwoLayerNet.loss: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)"
+        )
         return loss, grads
 
 
@@ -103,10 +107,14 @@ class FullyConnectedNet:
         rng = np.random.default_rng(seed)
         dims = [input_dim, *hidden_dims, num_classes]
         # TODO: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros
-        raise NotImplementedError("FullyConnectedNet.__init__: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros")
+        raise NotImplementedError(
+            "FullyConnectedNet.__init__: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros"
+        )
         if normalization is not None:
             # TODO: (a4) for hidden layers i = 1..L-1: gamma{i} ones, beta{i} zeros, (hidden_dims[i-1],)
-            raise NotImplementedError("FullyConnectedNet.__init__: (a4) for hidden layers i = 1..L-1: gamma{i} ones, beta{i} zeros, (hidden_dims[i-1],)")
+            raise NotImplementedError(
+                "FullyConnectedNet.__init__: (a4) for hidden layers i = 1..L-1: gamma{i} ones, beta{i} zeros, (hidden_dims[i-1],)"
+            )
 
         # dropout and normalization layers get their settings (mode, running statistics) from these dicts
         self.dropout_param = {}
@@ -147,13 +155,17 @@ class FullyConnectedNet:
         L = self.num_layers
         scores = None
         # TODO: forward pass as in the docstring, keeping every cache; set scores (N, C)
-        raise NotImplementedError("FullyConnectedNet.loss: forward pass as in the docstring, keeping every cache; set scores (N, C)")
+        raise NotImplementedError(
+            "FullyConnectedNet.loss: forward pass as in the docstring, keeping every cache; set scores (N, C)"
+        )
         if y is None:
             return scores
 
         loss, grads = 0.0, {}
         # TODO: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})
-        raise NotImplementedError("FullyConnectedNet.loss: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})")
+        raise NotImplementedError(
+            "FullyConnectedNet.loss: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})"
+        )
         return loss, grads
 
     def _norm_relu_forward(self, x, layer):
@@ -164,7 +176,9 @@ class FullyConnectedNet:
         """
         out, cache = None, None
         # TODO: (a4) affine_norm_relu_forward with this layer's parameters; set out, cache
-        raise NotImplementedError("FullyConnectedNet._norm_relu_forward: (a4) affine_norm_relu_forward with this layer's parameters; set out, cache")
+        raise NotImplementedError(
+            "FullyConnectedNet._norm_relu_forward: (a4) affine_norm_relu_forward with this layer's parameters; set out, cache"
+        )
         return out, cache
 
     def _norm_relu_backward(self, dout, cache, layer):
@@ -175,5 +189,7 @@ class FullyConnectedNet:
         """
         dx, layer_grads = None, {}
         # TODO: (a4) affine_norm_relu_backward; set dx and layer_grads (W, b, gamma, beta of this layer)
-        raise NotImplementedError("FullyConnectedNet._norm_relu_backward: (a4) affine_norm_relu_backward; set dx and layer_grads (W, b, gamma, beta of this layer)")
+        raise NotImplementedError(
+            "FullyConnectedNet._norm_relu_backward: (a4) affine_norm_relu_backward; set dx and layer_grads (W, b, gamma, beta of this layer)"
+        )
         return dx, layer_grads

@@ -40,14 +40,18 @@ def conv_counts(C, H, W, K, F, stride=1, pad=0):
     W_out = conv_output_size(W, F, stride, pad)
     params = macs = None
     # TODO: compute params (weights and biases) and macs (multiply-adds of all K * H_out * W_out outputs)
-    raise NotImplementedError("conv_counts: compute params (weights and biases) and macs (multiply-adds of all K * H_out * W_out outputs)")
+    raise NotImplementedError(
+        "conv_counts: compute params (weights and biases) and macs (multiply-adds of all K * H_out * W_out outputs)"
+    )
     return (K, H_out, W_out), params, macs
 
 
 def count_parameters(model, trainable_only=False):
     """The number of numbers in model's parameters (only those with requires_grad when trainable_only)."""
     # TODO: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int
-    raise NotImplementedError("count_parameters: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int")
+    raise NotImplementedError(
+        "count_parameters: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int"
+    )
 
 
 def layer_macs(module, output):
@@ -57,7 +61,9 @@ def layer_macs(module, output):
     number; every other module (ReLU, pooling, BN, dropout) counts 0, as the lecture does.
     """
     # TODO: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()
-    raise NotImplementedError("layer_macs: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()")
+    raise NotImplementedError(
+        "layer_macs: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()"
+    )
 
 
 def count_layers(model, input_shape=(3, 224, 224)):
@@ -72,7 +78,9 @@ def count_layers(model, input_shape=(3, 224, 224)):
     if len(input_shape) != 3:
         raise ValueError(f"input_shape is one image's (C, H, W), got {tuple(input_shape)}")
     # TODO: hook every module without children to append a LayerCount (shape without the batch dimension), run one image; return rows
-    raise NotImplementedError("count_layers: hook every module without children to append a LayerCount (shape without the batch dimension), run one image; return rows")
+    raise NotImplementedError(
+        "count_layers: hook every module without children to append a LayerCount (shape without the batch dimension), run one image; return rows"
+    )
 
 
 def format_table(rows):

@@ -77,12 +77,16 @@ class AlexNet(nn.Module):
         super().__init__()
         self.config = _config("alexnet", num_classes=num_classes, dropout=dropout)
         # TODO: build self.features (nn.Sequential of the 13 modules above), self.avgpool and self.classifier (7 modules)
-        raise NotImplementedError("AlexNet.__init__: build self.features (nn.Sequential of the 13 modules above), self.avgpool and self.classifier (7 modules)")
+        raise NotImplementedError(
+            "AlexNet.__init__: build self.features (nn.Sequential of the 13 modules above), self.avgpool and self.classifier (7 modules)"
+        )
 
     def forward(self, x):
         """x (N, 3, H, W) -> scores (N, num_classes): features, avgpool, flatten to (N, 9216), classifier."""
         # TODO: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores
-        raise NotImplementedError("AlexNet.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores")
+        raise NotImplementedError(
+            "AlexNet.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores"
+        )
 
 
 def make_vgg_layers(config, batch_norm=False, in_channels=3):
@@ -96,7 +100,9 @@ def make_vgg_layers(config, batch_norm=False, in_channels=3):
     layers = vgg_layer_list(config)
     modules = []
     # TODO: append the modules of each entry of layers to modules (conv [+ BN] + ReLU, or max pool)
-    raise NotImplementedError("make_vgg_layers: append the modules of each entry of layers to modules (conv [+ BN] + ReLU, or max pool)")
+    raise NotImplementedError(
+        "make_vgg_layers: append the modules of each entry of layers to modules (conv [+ BN] + ReLU, or max pool)"
+    )
     return nn.Sequential(*modules)
 
 
@@ -115,13 +121,17 @@ class VGG(nn.Module):
         super().__init__()
         self.config = _config("vgg", config=config, batch_norm=batch_norm, num_classes=num_classes, dropout=dropout)
         # TODO: build self.features (make_vgg_layers), self.avgpool ((7, 7)) and self.classifier (7 modules)
-        raise NotImplementedError("VGG.__init__: build self.features (make_vgg_layers), self.avgpool ((7, 7)) and self.classifier (7 modules)")
+        raise NotImplementedError(
+            "VGG.__init__: build self.features (make_vgg_layers), self.avgpool ((7, 7)) and self.classifier (7 modules)"
+        )
         init_vgg_weights(self)
 
     def forward(self, x):
         """x (N, 3, H, W) -> scores (N, num_classes): features, avgpool, flatten to (N, 25088), classifier."""
         # TODO: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores
-        raise NotImplementedError("VGG.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores")
+        raise NotImplementedError(
+            "VGG.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores"
+        )
 
 
 class CifarVGG(nn.Module):
@@ -140,12 +150,16 @@ class CifarVGG(nn.Module):
         super().__init__()
         self.config = _config("cifar_vgg", config=config, batch_norm=batch_norm, num_classes=num_classes)
         # TODO: build self.features (make_vgg_layers), self.avgpool ((1, 1)) and self.classifier (one nn.Linear from K_last, the last number in vgg_layer_list(config))
-        raise NotImplementedError("CifarVGG.__init__: build self.features (make_vgg_layers), self.avgpool ((1, 1)) and self.classifier (one nn.Linear from K_last, the last number in vgg_layer_list(config))")
+        raise NotImplementedError(
+            "CifarVGG.__init__: build self.features (make_vgg_layers), self.avgpool ((1, 1)) and self.classifier (one nn.Linear from K_last, the last number in vgg_layer_list(config))"
+        )
 
     def forward(self, x):
         """x (N, 3, H, W) -> scores (N, num_classes): features, avgpool, flatten to (N, K_last), classifier."""
         # TODO: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores
-        raise NotImplementedError("CifarVGG.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores")
+        raise NotImplementedError(
+            "CifarVGG.forward: run features, avgpool, flatten all but the batch dimension and the classifier; return the scores"
+        )
 
 
 ARCHITECTURES = {"alexnet": AlexNet, "vgg": VGG, "cifar_vgg": CifarVGG}

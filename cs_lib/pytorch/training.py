@@ -78,7 +78,9 @@ def set_trainable(model, strategy, num_top_blocks=1):
     if strategy == "fine_tune_top" and not 1 <= num_top_blocks <= len(blocks):
         raise ValueError(f"num_top_blocks must be between 1 and {len(blocks)} (the conv blocks), got {num_top_blocks}")
     # TODO: set requires_grad on every parameter as the strategy says; return the sorted names of the trainable ones
-    raise NotImplementedError("set_trainable: set requires_grad on every parameter as the strategy says; return the sorted names of the trainable ones")
+    raise NotImplementedError(
+        "set_trainable: set requires_grad on every parameter as the strategy says; return the sorted names of the trainable ones"
+    )
 
 
 def train_mode(model):
@@ -108,7 +110,9 @@ def train_step(model, images, labels, optimizer, amp_dtype=None, scaler=None):
     which would make the GPU wait for every step to finish.
     """
     # TODO: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()
-    raise NotImplementedError("train_step: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()")
+    raise NotImplementedError(
+        "train_step: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()"
+    )
 
 
 @torch.no_grad()
@@ -122,7 +126,9 @@ def evaluate(model, X, y, batch_size=500, recipe=None):
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
     # TODO: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N
-    raise NotImplementedError("evaluate: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N")
+    raise NotImplementedError(
+        "evaluate: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N"
+    )
 
 
 def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=None, checkpoint=None, progress=True):

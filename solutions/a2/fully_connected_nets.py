@@ -278,8 +278,12 @@ def softmax_loss_loops(x, y):
 
 
 lecture_loss, _ = softmax_loss(np.array([[3.2, 5.1, -1.7]]), np.array([0]))
-check_scalar(lecture_loss, -math.log(math.exp(3.2) / (math.exp(3.2) + math.exp(5.1) + math.exp(-1.7))),
-             "softmax_loss on the lecture's cat example", rtol=1e-9)
+check_scalar(
+    lecture_loss,
+    -math.log(math.exp(3.2) / (math.exp(3.2) + math.exp(5.1) + math.exp(-1.7))),
+    "softmax_loss on the lecture's cat example",
+    rtol=1e-9,
+)
 
 rng = np.random.default_rng(5)
 N, C = 50, 10
@@ -297,6 +301,8 @@ _, dx = softmax_loss(x, y)
 dx_num = eval_numerical_gradient(lambda x: softmax_loss(x, y)[0], x)
 error = check_rel_error(dx, dx_num, "softmax_loss dx", tol=1e-6)
 print(f"dx relative error: {error:.1e} (expect about 1e-8 or less)")
+
+
 ### BEGIN HIDDEN TESTS
 def softmax_gradient_loops(x, y):
     N, C = x.shape
@@ -352,6 +358,8 @@ check_scalar(loss, svm_loss_loops(x, y), "svm_loss loss", rtol=1e-10)
 dx_num = eval_numerical_gradient(lambda x: svm_loss(x, y)[0], x)
 error = check_rel_error(dx, dx_num, "svm_loss dx", tol=1e-7)
 print(f"dx relative error: {error:.1e} (expect about 1e-8 or less)")
+
+
 ### BEGIN HIDDEN TESTS
 def svm_gradient_loops(x, y):
     N, C = x.shape
@@ -423,8 +431,12 @@ check_scalar(np.abs(model.params["b1"]).max(), 0.0, "the initial biases b1")
 
 rng = np.random.default_rng(7)
 model = TwoLayerNet(input_dim=D, hidden_dim=H, num_classes=C, seed=1)
-model.params = {"W1": rng.standard_normal((D, H)), "b1": rng.standard_normal(H),
-                "W2": 0.1 * rng.standard_normal((H, C)), "b2": rng.standard_normal(C)}
+model.params = {
+    "W1": rng.standard_normal((D, H)),
+    "b1": rng.standard_normal(H),
+    "W2": 0.1 * rng.standard_normal((H, C)),
+    "b2": rng.standard_normal(C),
+}
 X = rng.standard_normal((N, D))
 y = rng.integers(C, size=N)
 p = model.params
@@ -509,8 +521,17 @@ from cs_lib.classifiers.fc_net import TwoLayerNet
 model = TwoLayerNet(hidden_dim=100, weight_scale=1e-3, seed=0)
 solver = None
 ### BEGIN SOLUTION
-solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 3e-3}, lr_decay=0.95,
-                num_epochs=scaled(5, 1), batch_size=100, print_every=100, seed=0)
+solver = Solver(
+    model,
+    data,
+    update_rule="sgd",
+    optim_config={"learning_rate": 3e-3},
+    lr_decay=0.95,
+    num_epochs=scaled(5, 1),
+    batch_size=100,
+    print_every=100,
+    seed=0,
+)
 solver.train()
 ### END SOLUTION
 
@@ -523,7 +544,9 @@ from cs_lib.notebook import scaled
 target = scaled(0.40, 0.25)
 scores = as_array(solver.model.loss(data["X_val"]), "the trained model's validation scores", (len(data["y_val"]), 10))
 accuracy = float(np.mean(np.argmax(scores, axis=1) == data["y_val"]))
-check_true(accuracy >= target, f"the trained TwoLayerNet reaches {accuracy:.1%} validation accuracy; aim for {target:.0%}")
+check_true(
+    accuracy >= target, f"the trained TwoLayerNet reaches {accuracy:.1%} validation accuracy; aim for {target:.0%}"
+)
 print(f"validation accuracy {accuracy:.1%} (target {target:.0%})")
 
 # %% [markdown]
@@ -561,8 +584,10 @@ from cs_lib.classifiers.fc_net import FullyConnectedNet
 
 model = FullyConnectedNet([40, 30, 20], input_dim=500, num_classes=10, weight_scale=3e-2, seed=0)
 dims = [500, 40, 30, 20, 10]
-check_true(sorted(model.params) == sorted([f"W{i}" for i in range(1, 5)] + [f"b{i}" for i in range(1, 5)]),
-           f"FullyConnectedNet([40, 30, 20]) should have params W1..W4 and b1..b4, got {sorted(model.params)}")
+check_true(
+    sorted(model.params) == sorted([f"W{i}" for i in range(1, 5)] + [f"b{i}" for i in range(1, 5)]),
+    f"FullyConnectedNet([40, 30, 20]) should have params W1..W4 and b1..b4, got {sorted(model.params)}",
+)
 for i in range(1, 5):
     check_shape(model.params[f"W{i}"], (dims[i - 1], dims[i]), f"params['W{i}']")
     check_shape(model.params[f"b{i}"], (dims[i],), f"params['b{i}']")
@@ -579,7 +604,9 @@ check_scalar(loss, np.log(10), "the initial loss with tiny weights (about log C)
 print(f"initial loss {loss:.4f} (expect about log(10) = {np.log(10):.4f})")
 ### BEGIN HIDDEN TESTS
 model = FullyConnectedNet([7], input_dim=6, num_classes=3, dtype=np.float64, seed=1)
-check_true(sorted(model.params) == ["W1", "W2", "b1", "b2"], f"FullyConnectedNet([7]) has params {sorted(model.params)}")
+check_true(
+    sorted(model.params) == ["W1", "W2", "b1", "b2"], f"FullyConnectedNet([7]) has params {sorted(model.params)}"
+)
 check_shape(model.loss(rng.standard_normal((1, 2, 3))), (1, 3), "FullyConnectedNet scores for one example")
 ### END HIDDEN TESTS
 
@@ -712,8 +739,17 @@ weight_scale = 1e-2
 learning_rate = 1e-2
 ### END SOLUTION
 model = FullyConnectedNet([100, 100], weight_scale=weight_scale, seed=0)
-three_layer_solver = Solver(model, small_data, update_rule="sgd", optim_config={"learning_rate": learning_rate},
-                            num_epochs=20, batch_size=25, print_every=10, verbose=False, seed=0)
+three_layer_solver = Solver(
+    model,
+    small_data,
+    update_rule="sgd",
+    optim_config={"learning_rate": learning_rate},
+    num_epochs=20,
+    batch_size=25,
+    print_every=10,
+    verbose=False,
+    seed=0,
+)
 three_layer_solver.train()
 print(f"training accuracy per epoch: {np.round(three_layer_solver.train_acc_history, 2)}")
 plot_curves({"training loss": three_layer_solver.loss_history}, title="three-layer net on 50 images")
@@ -722,7 +758,9 @@ plt.show()
 # %% test="overfit_three_layer_accuracy" points=1 tags=["stateful"]
 from cs_lib.checks import check_scalar
 
-check_scalar(max(three_layer_solver.train_acc_history), 1.0, "the three-layer net's best training accuracy on 50 images")
+check_scalar(
+    max(three_layer_solver.train_acc_history), 1.0, "the three-layer net's best training accuracy on 50 images"
+)
 
 # %% [markdown]
 # Now a five-layer net (four hidden layers of 100) on the same 50 images. Try a few weight scales:
@@ -734,8 +772,17 @@ weight_scale = 5e-2
 learning_rate = 1e-2
 ### END SOLUTION
 model = FullyConnectedNet([100, 100, 100, 100], weight_scale=weight_scale, seed=0)
-five_layer_solver = Solver(model, small_data, update_rule="sgd", optim_config={"learning_rate": learning_rate},
-                           num_epochs=20, batch_size=25, print_every=10, verbose=False, seed=0)
+five_layer_solver = Solver(
+    model,
+    small_data,
+    update_rule="sgd",
+    optim_config={"learning_rate": learning_rate},
+    num_epochs=20,
+    batch_size=25,
+    print_every=10,
+    verbose=False,
+    seed=0,
+)
 five_layer_solver.train()
 print(f"training accuracy per epoch: {np.round(five_layer_solver.train_acc_history, 2)}")
 plot_curves({"training loss": five_layer_solver.loss_history}, title="five-layer net on 50 images")
@@ -760,8 +807,10 @@ for weight_scale in (1e-2, 5e-2, 1.4e-1, 3e-1):
     model = FullyConnectedNet([100] * 9, weight_scale=weight_scale, dtype=np.float64, seed=0)
     scores = model.loss(X_probe)
     loss, grads = model.loss(X_probe, y_probe)
-    print(f"{weight_scale:>12g}  {np.std(scores):>14.3g}  {loss:>10.4g}  {np.abs(grads['W1']).mean():>11.3g}"
-          f"  {np.abs(grads['W10']).mean():>11.3g}")
+    print(
+        f"{weight_scale:>12g}  {np.std(scores):>14.3g}  {loss:>10.4g}  {np.abs(grads['W1']).mean():>11.3g}"
+        f"  {np.abs(grads['W10']).mean():>11.3g}"
+    )
 
 # %% [markdown] answer="weight_scale_question" points=2
 # **Inline question 1.** Using the table above and your two overfitting runs: what does `weight_scale`
@@ -836,8 +885,12 @@ for step in range(5):
     current, config = sgd_momentum(current, past[-1], config)
     velocity = -0.02 * sum(0.8 ** (step - k) * grad for k, grad in enumerate(past))
     check_rel_error(config["velocity"], velocity, f"sgd_momentum velocity after call {step + 1}", tol=1e-10)
-    check_rel_error(current - w, sum(-0.02 * sum(0.8 ** (j - k) * past[k] for k in range(j + 1)) for j in range(step + 1)),
-                    f"sgd_momentum total displacement after call {step + 1}", tol=1e-9)
+    check_rel_error(
+        current - w,
+        sum(-0.02 * sum(0.8 ** (j - k) * past[k] for k in range(j + 1)) for j in range(step + 1)),
+        f"sgd_momentum total displacement after call {step + 1}",
+        tol=1e-9,
+    )
 ### END HIDDEN TESTS
 
 # %% test="rmsprop" points=2
@@ -940,21 +993,45 @@ for step in range(6):
 # %%
 learning_rates = {"sgd": 1e-2, "sgd_momentum": 1e-2, "rmsprop": 1e-4, "adam": 1e-3}
 num_train, num_val = scaled((4000, 500), (200, 50))
-rule_data = dict(data, X_train=data["X_train"][:num_train], y_train=data["y_train"][:num_train],
-                 X_val=data["X_val"][:num_val], y_val=data["y_val"][:num_val])
+rule_data = dict(
+    data,
+    X_train=data["X_train"][:num_train],
+    y_train=data["y_train"][:num_train],
+    X_val=data["X_val"][:num_val],
+    y_val=data["y_val"][:num_val],
+)
 rule_solvers = {}
 for rule, learning_rate in learning_rates.items():
     model = FullyConnectedNet([100] * 5, weight_scale=5e-2, seed=0)
-    rule_solvers[rule] = Solver(model, rule_data, update_rule=rule, optim_config={"learning_rate": learning_rate},
-                                num_epochs=scaled(4, 1), batch_size=100, verbose=False, seed=0)
+    rule_solvers[rule] = Solver(
+        model,
+        rule_data,
+        update_rule=rule,
+        optim_config={"learning_rate": learning_rate},
+        num_epochs=scaled(4, 1),
+        batch_size=100,
+        verbose=False,
+        seed=0,
+    )
     rule_solvers[rule].train()
-    print(f"{rule:>12}: final training loss {np.mean(rule_solvers[rule].loss_history[-10:]):.3f}, "
-          f"best validation accuracy {rule_solvers[rule].best_val_acc:.1%}")
+    print(
+        f"{rule:>12}: final training loss {np.mean(rule_solvers[rule].loss_history[-10:]):.3f}, "
+        f"best validation accuracy {rule_solvers[rule].best_val_acc:.1%}"
+    )
 
-plot_curves({rule: s.loss_history for rule, s in rule_solvers.items()}, ylabel="training loss",
-            title="update rules: training loss per iteration", marker="-")
-plot_curves({rule: s.val_acc_history for rule, s in rule_solvers.items()}, xlabel="epoch",
-            ylabel="validation accuracy", title="update rules: validation accuracy", marker="-o")
+plot_curves(
+    {rule: s.loss_history for rule, s in rule_solvers.items()},
+    ylabel="training loss",
+    title="update rules: training loss per iteration",
+    marker="-",
+)
+plot_curves(
+    {rule: s.val_acc_history for rule, s in rule_solvers.items()},
+    xlabel="epoch",
+    ylabel="validation accuracy",
+    title="update rules: validation accuracy",
+    marker="-o",
+)
 plt.show()
 
 # %% [markdown] answer="adam_bias_question" points=2
@@ -1088,8 +1165,9 @@ N, D, H1, H2, C = 3, 8, 10, 9, 5
 X = rng.standard_normal((N, D))
 y = rng.integers(C, size=N)
 for keep in (0.75, 0.5):
-    model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, dropout_keep_ratio=keep, reg=0.1,
-                              dtype=np.float64, seed=123)
+    model = FullyConnectedNet(
+        [H1, H2], input_dim=D, num_classes=C, dropout_keep_ratio=keep, reg=0.1, dtype=np.float64, seed=123
+    )
     set_random_params(model, [D, H1, H2, C], rng)
     loss, grads = model.loss(X, y)  # with a seed, every training pass uses the same masks
     for name in sorted(model.params):
@@ -1106,8 +1184,10 @@ for keep in (0.75, 0.5):
     shifted = plain_scores - plain_scores.max(axis=1, keepdims=True)
     plain_loss = -np.mean(shifted[np.arange(N), y] - np.log(np.exp(shifted).sum(axis=1)))
     plain_loss += 0.05 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
-    check_true(bool(abs(float(loss) - plain_loss) > 1e-6),
-               f"FullyConnectedNet with keep ratio {keep}: the training loss equals the loss without dropout")
+    check_true(
+        bool(abs(float(loss) - plain_loss) > 1e-6),
+        f"FullyConnectedNet with keep ratio {keep}: the training loss equals the loss without dropout",
+    )
 ### BEGIN HIDDEN TESTS
 # with a seed, the training pass is the plain forward pass times the masks dropout_forward draws for it,
 # a dropout layer after each hidden ReLU (and none after the scores)
@@ -1141,19 +1221,34 @@ check_true(model.dropout_param.get("mode") == "test", "after model.loss(X) dropo
 
 # %%
 num_val = scaled(500, 50)
-dropout_data = dict(data, X_train=data["X_train"][:500], y_train=data["y_train"][:500],
-                    X_val=data["X_val"][:num_val], y_val=data["y_val"][:num_val])
+dropout_data = dict(
+    data,
+    X_train=data["X_train"][:500],
+    y_train=data["y_train"][:500],
+    X_val=data["X_val"][:num_val],
+    y_val=data["y_val"][:num_val],
+)
 dropout_solvers = {}
 for keep in (1, 0.5):
     model = FullyConnectedNet([128], dropout_keep_ratio=keep, seed=0)
     # the seed fixes the initial weights; dropped from dropout_param, so that every step draws a new mask
     # (a fixed mask, which gradient checks need, would just train one smaller network)
     model.dropout_param.pop("seed", None)
-    dropout_solvers[keep] = Solver(model, dropout_data, update_rule="adam", optim_config={"learning_rate": 5e-4},
-                                   num_epochs=scaled(15, 1), batch_size=100, verbose=False, seed=0)
+    dropout_solvers[keep] = Solver(
+        model,
+        dropout_data,
+        update_rule="adam",
+        optim_config={"learning_rate": 5e-4},
+        num_epochs=scaled(15, 1),
+        batch_size=100,
+        verbose=False,
+        seed=0,
+    )
     dropout_solvers[keep].train()
     s = dropout_solvers[keep]
-    print(f"keep {keep}: final training accuracy {s.train_acc_history[-1]:.1%}, best validation accuracy {s.best_val_acc:.1%}")
+    print(
+        f"keep {keep}: final training accuracy {s.train_acc_history[-1]:.1%}, best validation accuracy {s.best_val_acc:.1%}"
+    )
 
 curves = {}
 for keep, s in dropout_solvers.items():
@@ -1171,5 +1266,7 @@ plt.show()
 # %%
 best_rule = max(rule_solvers, key=lambda rule: rule_solvers[rule].best_val_acc)
 print(f"two-layer net (SGD): test accuracy {two_layer_test_acc:.1%}")
-print(f"six-layer net ({best_rule}): test accuracy "
-      f"{rule_solvers[best_rule].check_accuracy(data['X_test'], data['y_test']):.1%}")
+print(
+    f"six-layer net ({best_rule}): test accuracy "
+    f"{rule_solvers[best_rule].check_accuracy(data['X_test'], data['y_test']):.1%}"
+)

@@ -92,8 +92,15 @@ check_scalar(conv_output_size(5, 7, stride=1, pad=1), 1, "conv_output_size(5, 7,
 check_scalar(conv_output_size(6, 2, stride=2, pad=2), 5, "conv_output_size(6, 2, stride=2, pad=2)")
 check_true(isinstance(conv_output_size(9, 3, stride=3, pad=0), int), "conv_output_size must return an int")
 for size, field, stride, pad in ((8, 3, 2, 0), (10, 4, 4, 0), (32, 5, 2, 0), (224, 7, 2, 2)):
-    check_raises(ValueError, conv_output_size, size, field, stride=stride, pad=pad,
-                 name=f"conv_output_size({size}, {field}, stride={stride}, pad={pad})")
+    check_raises(
+        ValueError,
+        conv_output_size,
+        size,
+        field,
+        stride=stride,
+        pad=pad,
+        name=f"conv_output_size({size}, {field}, stride={stride}, pad={pad})",
+    )
 # a filter larger than the padded input does not fit at all
 check_raises(ValueError, conv_output_size, 3, 5, stride=1, pad=0, name="conv_output_size(3, 5, stride=1, pad=0)")
 check_raises(ValueError, conv_output_size, 4, 8, stride=2, pad=1, name="conv_output_size(4, 8, stride=2, pad=1)")
@@ -224,10 +231,10 @@ print("difference from the fast layer:", check_rel_error(out, expected, "conv_fo
 # the provided fast layer is checked against torch.nn.functional.conv2d in the course's test suite
 cases = [
     ((3, 2, 5, 5), (3, 2, 3, 3), 1, 0),
-    ((1, 3, 6, 9), (2, 3, 2, 3), 2, 1),   # N = 1, non-square input and filter
-    ((2, 1, 10, 9), (3, 1, 5, 4), 3, 2),   # stride 3, pad 2
-    ((2, 4, 5, 3), (5, 4, 1, 1), 1, 0),   # a 1x1 convolution
-    ((2, 2, 4, 4), (1, 2, 4, 4), 1, 0),   # the filter covers the whole image
+    ((1, 3, 6, 9), (2, 3, 2, 3), 2, 1),  # N = 1, non-square input and filter
+    ((2, 1, 10, 9), (3, 1, 5, 4), 3, 2),  # stride 3, pad 2
+    ((2, 4, 5, 3), (5, 4, 1, 1), 1, 0),  # a 1x1 convolution
+    ((2, 2, 4, 4), (1, 2, 4, 4), 1, 0),  # the filter covers the whole image
 ]
 for x_shape, w_shape, stride, pad in cases:
     x = rng.normal(size=x_shape)
@@ -236,8 +243,9 @@ for x_shape, w_shape, stride, pad in cases:
     x_before = x.copy()
     out, _ = conv_forward_naive(x, w, b, {"stride": stride, "pad": pad})
     expected, _ = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
-    check_rel_error(out, expected, f"conv_forward_naive out, x {x_shape}, w {w_shape}, stride {stride}, pad {pad}",
-                    tol=1e-8)
+    check_rel_error(
+        out, expected, f"conv_forward_naive out, x {x_shape}, w {w_shape}, stride {stride}, pad {pad}", tol=1e-8
+    )
     check_close(x, x_before, "x after conv_forward_naive (it must not change its input)", rtol=0, atol=0)
 ### END HIDDEN TESTS
 
@@ -274,14 +282,21 @@ filters = np.stack([luminance[:, None, None] * kernel for kernel in (centre, sob
 
 started = time.perf_counter()
 filtered, _ = conv_forward_naive(x_photo, filters, np.zeros(3), {"stride": 1, "pad": 1})
-print(f"conv_forward_naive on a {x_photo.shape[2]}x{x_photo.shape[3]} photo with 3 filters: "
-      f"{time.perf_counter() - started:.2f} s")
+print(
+    f"conv_forward_naive on a {x_photo.shape[2]}x{x_photo.shape[3]} photo with 3 filters: "
+    f"{time.perf_counter() - started:.2f} s"
+)
 gray, gradient_x, gradient_y = filtered[0]
 magnitude = np.hypot(gradient_x, gradient_y)
 
 fig, axes = plt.subplots(1, 5, figsize=(16, 4))
-panels = [(image, "original", None), (gray, "grayscale", "gray"), (np.abs(gradient_x), "|Gx|: vertical edges", "gray"),
-          (np.abs(gradient_y), "|Gy|: horizontal edges", "gray"), (magnitude, "edge magnitude", "gray")]
+panels = [
+    (image, "original", None),
+    (gray, "grayscale", "gray"),
+    (np.abs(gradient_x), "|Gx|: vertical edges", "gray"),
+    (np.abs(gradient_y), "|Gy|: horizontal edges", "gray"),
+    (magnitude, "edge magnitude", "gray"),
+]
 for ax, (picture, title, cmap) in zip(axes, panels):
     ax.imshow(picture, cmap=cmap)
     ax.set_title(title)
@@ -330,10 +345,10 @@ print("db relative error:", check_rel_error(db, db_num, "conv_backward_naive db"
 from cs_lib.fast_layers import conv_backward_fast, conv_forward_fast
 
 cases = [
-    ((3, 2, 7, 5), (3, 2, 3, 3), 2, 1),   # stride 2 with padding: overlapping and skipped rows
-    ((1, 3, 6, 9), (2, 3, 2, 3), 2, 1),   # N = 1, non-square input and filter
-    ((2, 1, 10, 9), (3, 1, 5, 4), 3, 2),   # stride 3, pad 2
-    ((4, 2, 4, 4), (2, 2, 3, 3), 1, 0),   # several images, no padding
+    ((3, 2, 7, 5), (3, 2, 3, 3), 2, 1),  # stride 2 with padding: overlapping and skipped rows
+    ((1, 3, 6, 9), (2, 3, 2, 3), 2, 1),  # N = 1, non-square input and filter
+    ((2, 1, 10, 9), (3, 1, 5, 4), 3, 2),  # stride 3, pad 2
+    ((4, 2, 4, 4), (2, 2, 3, 3), 1, 0),  # several images, no padding
 ]
 for x_shape, w_shape, stride, pad in cases:
     x, w, b = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
@@ -390,18 +405,19 @@ for pool_param in ({"pool_height": 2, "pool_width": 2, "stride": 1}, {"pool_heig
     print(f"{pool_param}: difference from the fast layer {error:.1e}")
 ### BEGIN HIDDEN TESTS
 cases = [
-    ((1, 2, 6, 6), (2, 2), 2),    # N = 1, windows that tile the input
-    ((2, 3, 5, 7), (2, 3), 1),    # non-square window, stride 1
-    ((3, 1, 9, 7), (3, 3), 2),    # overlapping 3x3 windows, stride 2, non-square input
-    ((2, 2, 8, 6), (4, 2), 2),    # a tall window
+    ((1, 2, 6, 6), (2, 2), 2),  # N = 1, windows that tile the input
+    ((2, 3, 5, 7), (2, 3), 1),  # non-square window, stride 1
+    ((3, 1, 9, 7), (3, 3), 2),  # overlapping 3x3 windows, stride 2, non-square input
+    ((2, 2, 8, 6), (4, 2), 2),  # a tall window
 ]
 for x_shape, (height, width), stride in cases:
     x = rng.normal(size=x_shape)
     pool_param = {"pool_height": height, "pool_width": width, "stride": stride}
     out, _ = max_pool_forward_naive(x, pool_param)
     expected, _ = max_pool_forward_fast(x, pool_param)
-    check_rel_error(out, expected, f"max_pool_forward_naive, x {x_shape}, pool {height}x{width}, stride {stride}",
-                    tol=1e-12)
+    check_rel_error(
+        out, expected, f"max_pool_forward_naive, x {x_shape}, pool {height}x{width}, stride {stride}", tol=1e-12
+    )
 ### END HIDDEN TESTS
 
 # %% test="max_pool_backward_naive" points=3
@@ -427,7 +443,7 @@ from cs_lib.fast_layers import max_pool_backward_fast, max_pool_forward_fast
 cases = [
     ((1, 2, 6, 6), (2, 2), 2),
     ((2, 3, 5, 7), (2, 3), 1),
-    ((3, 1, 9, 7), (3, 3), 2),    # AlexNet's overlapping pool
+    ((3, 1, 9, 7), (3, 3), 2),  # AlexNet's overlapping pool
     ((2, 2, 8, 6), (4, 2), 2),
 ]
 for x_shape, (height, width), stride in cases:
@@ -436,8 +452,12 @@ for x_shape, (height, width), stride in cases:
     out, fast_cache = max_pool_forward_fast(x, pool_param)
     dout = rng.normal(size=out.shape)
     _, cache = max_pool_forward_naive(x, pool_param)
-    check_rel_error(max_pool_backward_naive(dout, cache), max_pool_backward_fast(dout, fast_cache),
-                    f"max_pool_backward_naive dx, x {x_shape}, pool {height}x{width}, stride {stride}", tol=1e-12)
+    check_rel_error(
+        max_pool_backward_naive(dout, cache),
+        max_pool_backward_fast(dout, fast_cache),
+        f"max_pool_backward_naive dx, x {x_shape}, pool {height}x{width}, stride {stride}",
+        tol=1e-12,
+    )
 
 # ties: every window of x is constant, so all its elements are maxima; exactly one of them gets dout
 x = np.repeat(np.repeat(rng.integers(0, 3, size=(2, 2, 3, 3)).astype(np.float64), 2, axis=2), 2, axis=3)
@@ -446,8 +466,10 @@ dout = rng.uniform(1.0, 2.0, size=out.shape)
 dx = np.asarray(max_pool_backward_naive(dout, cache), dtype=np.float64)
 windows = dx.reshape(2, 2, 3, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 2, 3, 3, 4)
 check_close(windows.sum(axis=-1), dout, "the gradient reaching each window of tied maxima (expected dout)")
-check_true(bool(((windows != 0).sum(axis=-1) == 1).all()),
-           "with tied maxima, exactly one element of each window must get the gradient")
+check_true(
+    bool(((windows != 0).sum(axis=-1) == 1).all()),
+    "with tied maxima, exactly one element of each window must get the gradient",
+)
 
 # ties across overlapping windows: every window holds a 1 (its top-left corner) and maybe more 1s;
 # the gradients still add up to dout's total and land only on maxima, one per window
@@ -499,15 +521,20 @@ from cs_lib.fast_im2col import im2col as im2col_fast
 from cs_lib.im2col import im2col
 
 x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
-check_close(im2col(x, 2, 2, stride=1, pad=0), [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]],
-            "im2col of the 3x3 example with a 2x2 field")
+check_close(
+    im2col(x, 2, 2, stride=1, pad=0),
+    [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]],
+    "im2col of the 3x3 example with a 2x2 field",
+)
 
 rng = np.random.default_rng(4)
 x = rng.normal(size=(2, 3, 5, 5))
 cols = im2col(x, 3, 3, stride=2, pad=1)
 expected = im2col_fast(x, 3, 3, stride=2, pad=1)
-print("difference from the compiled im2col:", check_rel_error(cols, expected, "im2col(x, 3, 3, stride=2, pad=1)",
-                                                              tol=1e-12))
+print(
+    "difference from the compiled im2col:",
+    check_rel_error(cols, expected, "im2col(x, 3, 3, stride=2, pad=1)", tol=1e-12),
+)
 ### BEGIN HIDDEN TESTS
 from cs_lib.checks import check_true
 
@@ -527,17 +554,21 @@ def im2col_loops(x, HH, WW, stride, pad):
 
 
 cases = [
-    ((1, 2, 6, 9), 2, 3, 2, 1),    # N = 1, non-square input and field
-    ((3, 1, 10, 9), 5, 4, 3, 2),    # stride 3, pad 2
-    ((2, 4, 4, 4), 1, 1, 1, 0),    # a 1x1 field: cols is x with the channels as rows
-    ((2, 3, 5, 5), 5, 5, 1, 0),    # one window per image
+    ((1, 2, 6, 9), 2, 3, 2, 1),  # N = 1, non-square input and field
+    ((3, 1, 10, 9), 5, 4, 3, 2),  # stride 3, pad 2
+    ((2, 4, 4, 4), 1, 1, 1, 0),  # a 1x1 field: cols is x with the channels as rows
+    ((2, 3, 5, 5), 5, 5, 1, 0),  # one window per image
 ]
 for x_shape, HH, WW, stride, pad in cases:
     x = rng.normal(size=x_shape)
     x_before = x.copy()
     cols = im2col(x, HH, WW, stride=stride, pad=pad)
-    check_rel_error(cols, im2col_loops(x, HH, WW, stride, pad),
-                    f"im2col, x {x_shape}, field {HH}x{WW}, stride {stride}, pad {pad}", tol=1e-12)
+    check_rel_error(
+        cols,
+        im2col_loops(x, HH, WW, stride, pad),
+        f"im2col, x {x_shape}, field {HH}x{WW}, stride {stride}, pad {pad}",
+        tol=1e-12,
+    )
     check_close(x, x_before, "x after im2col (it must not change its input)", rtol=0, atol=0)
 cols = im2col(rng.normal(size=(2, 2, 5, 5)).astype(np.float32), 3, 3, stride=1, pad=1)
 check_true(cols.dtype == np.float32, f"im2col of a float32 x must be float32, got {cols.dtype}")
@@ -571,8 +602,9 @@ for x_shape, w_shape, stride, pad in cases:
     b = rng.normal(size=w_shape[0])
     out, _ = conv_forward_im2col(x, w, b, {"stride": stride, "pad": pad})
     expected, _ = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
-    check_rel_error(out, expected, f"conv_forward_im2col, x {x_shape}, w {w_shape}, stride {stride}, pad {pad}",
-                    tol=1e-8)
+    check_rel_error(
+        out, expected, f"conv_forward_im2col, x {x_shape}, w {w_shape}, stride {stride}, pad {pad}", tol=1e-8
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -633,8 +665,10 @@ def best_time(function, repeats):
 timings = {
     "naive loops": (naive_forward, naive_backward),  # timed once, above: they are slow
     "numpy im2col": (best_time(lambda: conv_forward_im2col(x, w, b, conv_param), scaled(5, 2)), None),
-    f"fast layers ({ENV.im2col_backend})": (best_time(lambda: conv_forward_fast(x, w, b, conv_param), scaled(5, 2)),
-                                             best_time(lambda: conv_backward_fast(dout, cache_fast), scaled(5, 2))),
+    f"fast layers ({ENV.im2col_backend})": (
+        best_time(lambda: conv_forward_fast(x, w, b, conv_param), scaled(5, 2)),
+        best_time(lambda: conv_backward_fast(dout, cache_fast), scaled(5, 2)),
+    ),
 }
 if importlib.util.find_spec("torch") is not None and not ENV.grading:  # importing torch takes seconds
     import torch
@@ -706,8 +740,9 @@ import numpy as np
 from cs_lib.checks import check_close, check_scalar, check_shape, check_true
 from cs_lib.classifiers.cnn import ThreeLayerConvNet
 
-model = ThreeLayerConvNet(input_dim=(3, 16, 16), num_filters=4, filter_size=5, hidden_dim=20, num_classes=10,
-                          weight_scale=1e-3, seed=0)
+model = ThreeLayerConvNet(
+    input_dim=(3, 16, 16), num_filters=4, filter_size=5, hidden_dim=20, num_classes=10, weight_scale=1e-3, seed=0
+)
 expected_shapes = {"W1": (4, 3, 5, 5), "b1": (4,), "W2": (4 * 8 * 8, 20), "b2": (20,), "W3": (20, 10), "b3": (10,)}
 check_true(sorted(model.params) == sorted(expected_shapes), f"params keys are {sorted(model.params)}")
 for name, shape in expected_shapes.items():
@@ -733,8 +768,17 @@ from cs_lib.checks import check_rel_error
 from cs_lib.fast_layers import conv_forward_fast
 
 # scores and loss against a forward pass written out here (non-square input, 3x3 filters, 3 classes)
-model = ThreeLayerConvNet(input_dim=(2, 6, 8), num_filters=3, filter_size=3, hidden_dim=5, num_classes=3,
-                          weight_scale=0.3, reg=0.2, dtype=np.float64, seed=1)
+model = ThreeLayerConvNet(
+    input_dim=(2, 6, 8),
+    num_filters=3,
+    filter_size=3,
+    hidden_dim=5,
+    num_classes=3,
+    weight_scale=0.3,
+    reg=0.2,
+    dtype=np.float64,
+    seed=1,
+)
 check_shape(model.params["W2"], (3 * 3 * 4, 5), "params['W2'] for input_dim (2, 6, 8)")
 for name in model.params:
     model.params[name] = rng.normal(size=model.params[name].shape)
@@ -768,8 +812,17 @@ from cs_lib.gradient_check import eval_numerical_gradient
 rng = np.random.default_rng(8)
 X = rng.normal(size=(2, 3, 6, 6))
 y = np.array([1, 3])
-model = ThreeLayerConvNet(input_dim=(3, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, num_classes=4,
-                          weight_scale=1e-1, reg=0.3, dtype=np.float64, seed=0)
+model = ThreeLayerConvNet(
+    input_dim=(3, 6, 6),
+    num_filters=3,
+    filter_size=3,
+    hidden_dim=5,
+    num_classes=4,
+    weight_scale=1e-1,
+    reg=0.3,
+    dtype=np.float64,
+    seed=0,
+)
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
     numerical = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], h=1e-6)
@@ -779,8 +832,17 @@ for name in sorted(model.params):
 # a non-square input, 5x5 filters and three images
 X = rng.normal(size=(3, 2, 6, 4))
 y = np.array([0, 2, 1])
-model = ThreeLayerConvNet(input_dim=(2, 6, 4), num_filters=2, filter_size=5, hidden_dim=4, num_classes=3,
-                          weight_scale=2e-1, reg=0.7, dtype=np.float64, seed=3)
+model = ThreeLayerConvNet(
+    input_dim=(2, 6, 4),
+    num_filters=2,
+    filter_size=5,
+    hidden_dim=4,
+    num_classes=3,
+    weight_scale=2e-1,
+    reg=0.7,
+    dtype=np.float64,
+    seed=3,
+)
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
     numerical = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], h=1e-6)
@@ -821,20 +883,33 @@ small_data = {
     "y_val": data["y_val"][: scaled(200, 20)],
 }
 small_model = ThreeLayerConvNet(num_filters=scaled(16, 8), weight_scale=1e-2, seed=0)
-small_solver = Solver(small_model, small_data, update_rule="adam", optim_config={"learning_rate": 1e-3},
-                      num_epochs=scaled(15, 12), batch_size=scaled(50, 25), print_every=10,
-                      verbose=not ENV.grading, progress=False, seed=0)
+small_solver = Solver(
+    small_model,
+    small_data,
+    update_rule="adam",
+    optim_config={"learning_rate": 1e-3},
+    num_epochs=scaled(15, 12),
+    batch_size=scaled(50, 25),
+    print_every=10,
+    verbose=not ENV.grading,
+    progress=False,
+    seed=0,
+)
 small_solver.train()
-print(f"training accuracy {small_solver.train_acc_history[-1]:.2f}, "
-      f"validation accuracy {small_solver.val_acc_history[-1]:.2f}")
+print(
+    f"training accuracy {small_solver.train_acc_history[-1]:.2f}, "
+    f"validation accuracy {small_solver.val_acc_history[-1]:.2f}"
+)
 _ = plot_training(small_solver, title="overfitting a small set")
 
 # %% test="overfit_small_data" points=1 tags=["stateful"]
 from cs_lib.checks import check_true
 
-check_true(small_solver.train_acc_history[-1] >= 0.85,
-           f"the net should fit {num_small} examples (training accuracy >= 0.85), "
-           f"got {small_solver.train_acc_history[-1]:.2f}")
+check_true(
+    small_solver.train_acc_history[-1] >= 0.85,
+    f"the net should fit {num_small} examples (training accuracy >= 0.85), "
+    f"got {small_solver.train_acc_history[-1]:.2f}",
+)
 print("the small set is fitted")
 
 # %% [markdown]
@@ -860,12 +935,28 @@ train_data = {
 }
 # CIFAR-10: CS231n's settings, one epoch of 980 iterations; the embedded dataset: 80 iterations per epoch
 on_cifar10 = data["source"] == "cifar10"
-model = ThreeLayerConvNet(num_filters=scaled(32, 8), filter_size=7, hidden_dim=500 if on_cifar10 else 100,
-                          weight_scale=1e-3 if on_cifar10 else 3e-3, reg=1e-3, seed=0)
-solver = Solver(model, train_data, update_rule="adam", optim_config={"learning_rate": 1e-3 if on_cifar10 else 5e-4},
-                num_epochs=scaled(1 if on_cifar10 else 3, 1), batch_size=50, print_every=20,
-                num_train_samples=scaled(500, 100), num_val_samples=scaled(500, 100),  # accuracy estimates per epoch
-                verbose=not ENV.grading, progress=not ENV.grading, seed=0)
+model = ThreeLayerConvNet(
+    num_filters=scaled(32, 8),
+    filter_size=7,
+    hidden_dim=500 if on_cifar10 else 100,
+    weight_scale=1e-3 if on_cifar10 else 3e-3,
+    reg=1e-3,
+    seed=0,
+)
+solver = Solver(
+    model,
+    train_data,
+    update_rule="adam",
+    optim_config={"learning_rate": 1e-3 if on_cifar10 else 5e-4},
+    num_epochs=scaled(1 if on_cifar10 else 3, 1),
+    batch_size=50,
+    print_every=20,
+    num_train_samples=scaled(500, 100),
+    num_val_samples=scaled(500, 100),  # accuracy estimates per epoch
+    verbose=not ENV.grading,
+    progress=not ENV.grading,
+    seed=0,
+)
 started = time.perf_counter()
 solver.train()
 print(f"trained in {time.perf_counter() - started:.0f} s: best validation accuracy {solver.best_val_acc:.3f}")

@@ -51,9 +51,7 @@ def check_conv_inputs(x, w, b, conv_param):
 def check_pool_inputs(x, pool_param):
     """Validate a max pool's inputs; return (pool_height, pool_width, stride, H', W')."""
     if not isinstance(pool_param, dict) or not {"pool_height", "pool_width", "stride"} <= set(pool_param):
-        raise ValueError(
-            f"pool_param must be a dict with 'pool_height', 'pool_width' and 'stride', got {pool_param!r}"
-        )
+        raise ValueError(f"pool_param must be a dict with 'pool_height', 'pool_width' and 'stride', got {pool_param!r}")
     pool_height = _integer(pool_param, "pool_height", "pool_param")
     pool_width = _integer(pool_param, "pool_width", "pool_param")
     stride = _integer(pool_param, "stride", "pool_param")

@@ -31,9 +31,7 @@ class TwoLayerNet:
     Weights start as normal(0, weight_scale) draws from np.random.default_rng(seed), biases as zeros.
     """
 
-    def __init__(
-        self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None
-    ):
+    def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0, seed=None):
         self.params = {}
         self.reg = reg
         rng = np.random.default_rng(seed)

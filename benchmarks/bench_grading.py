@@ -1,0 +1,139 @@
+"""What grading costs beyond running the notebooks, what the sandbox costs, and what --jobs buys.
+
+    .venv/bin/python benchmarks/bench_grading.py [--students 4] [--json out.json]
+
+On assignment 1 with identical reference submissions:
+  - plain run: the notebook executed by nbclient with the reference cs_lib, NBGRADER_EXECUTION set
+    (what the notebook itself costs, kernel start-up included);
+  - grading overhead per notebook: (grade --jobs 1 wall time) / students - plain run;
+  - sandbox cost per notebook: the same with --sandbox bwrap minus --sandbox none;
+  - parallel speed-up: grade --jobs 1 vs --jobs 2 wall time;
+  - whole course: one reference submission of every assignment, graded assignment by assignment.
+The one-time preparation of each assignment (cached in the course folder) is excluded and shown.
+No assertions: the numbers depend on the machine.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def plain_run_seconds(course, assignment, release_dir, overlay, workdir, repeat=2):
+    import nbformat
+
+    from autograder.authoring import source_notebook
+    from autograder.demo import solved_notebook
+    from autograder.execute import run_notebook
+    from autograder.verify import make_reference_files
+
+    make_reference_files(assignment, overlay, workdir)
+    times = []
+    for name in assignment.notebooks:
+        release = nbformat.read(str(release_dir / f"{name}.ipynb"), as_version=4)
+        notebook = solved_notebook(release, source_notebook(assignment.source_notebook(name), course, assignment.id))
+        samples = [run_notebook(notebook, workdir, overlay=overlay, grading=True).seconds for _ in range(repeat)]
+        times.append(statistics.median(samples))
+    return sum(times)
+
+
+def make_course(root, course, assignment_ids, students):
+    from autograder.course_dir import init_course
+    from autograder.grading import _template
+
+    roster = root / "roster.csv"
+    roster.write_text("id\n" + "".join(f"s{i:02d}\n" for i in range(students)))
+    course_dir = root / "course"
+    init_course(course_dir, course, roster=roster, assignment_ids=assignment_ids)
+    prepared = {}
+    for assignment_id in assignment_ids:
+        started = time.perf_counter()
+        _template(course_dir, assignment_id)
+        prepared[assignment_id] = time.perf_counter() - started
+    return course_dir, prepared
+
+
+def collect_reference(course_dir, course, assignment, students, workdir):
+    from autograder.collect import collect
+    from autograder.course_dir import roster_ids
+    from autograder.demo import make_submissions
+
+    zips = make_submissions(course, assignment, course_dir / "release" / assignment.id, workdir / assignment.id, workdir)
+    folder = workdir / f"{assignment.id}-reference"
+    folder.mkdir(exist_ok=True)
+    for i in range(students):
+        shutil.copyfile(zips / "reference.zip", folder / f"s{i:02d}.zip")
+    collect(course_dir, course, assignment.id, folder, roster_ids(course_dir))
+
+
+def grade_seconds(course_dir, course, assignment_id, jobs, sandbox, students=None):
+    from autograder.grading import grade
+
+    started = time.perf_counter()
+    results, _ = grade(course_dir, course, assignment_id, jobs=jobs, sandbox=sandbox, students=students, progress=False)
+    elapsed = time.perf_counter() - started
+    assert all(r.score == r.max_score - r.needs_manual for r in results), [(r.student, r.score, r.reasons) for r in results]
+    return elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; medians are reported")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    from autograder.course import load_course
+    from autograder.overlay import reference_overlay
+    from autograder.sandbox import bwrap_works
+
+    course = load_course()
+    a1 = course.assignment("a1")
+    sandbox = "bwrap" if bwrap_works() else "none"
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        root = Path(tmp)
+        overlay = reference_overlay(root / "overlay", course)
+        ids = [a.id for a in course.assignments]
+        course_dir, prepared = make_course(root, course, ids, args.students)
+        for assignment in course.assignments:
+            collect_reference(course_dir, course, assignment, args.students if assignment.id == "a1" else 1, root)
+        (root / "plain").mkdir()
+        plains, sandboxed, opened, parallel = [], [], [], []
+        for _ in range(args.rounds):  # interleaved, so a noisy moment slows every variant alike
+            plains.append(plain_run_seconds(course, a1, course_dir / "release" / "a1", overlay, root / "plain"))
+            sandboxed.append(grade_seconds(course_dir, course, "a1", 1, sandbox))
+            opened.append(grade_seconds(course_dir, course, "a1", 1, "none"))
+            parallel.append(grade_seconds(course_dir, course, "a1", 2, sandbox))
+        plain, jobs1, jobs1_open, jobs2 = map(statistics.median, (plains, sandboxed, opened, parallel))
+        whole = {a.id: grade_seconds(course_dir, course, a.id, 1, sandbox, students=["s00"]) for a in course.assignments}
+    per_notebook = jobs1 / args.students
+    results = {
+        "machine": {"cpus": os.cpu_count(), "sandbox": sandbox},
+        "a1 plain notebook run (s)": plain,
+        "a1 grading per notebook, jobs 1 (s)": per_notebook,
+        "grading overhead per notebook (s)": per_notebook - plain,
+        "sandbox cost per notebook (s)": (jobs1 - jobs1_open) / args.students,
+        "jobs 1 (s)": jobs1,
+        "jobs 2 (s)": jobs2,
+        "jobs 2 speed-up": jobs1 / jobs2,
+        "whole course, one reference submission, jobs 1 (s)": sum(whole.values()),
+        "whole course per assignment (s)": whole,
+        "one-time preparation per assignment (s)": prepared,
+    }
+    for name, value in results.items():
+        shown = {k: round(v, 2) for k, v in value.items()} if isinstance(value, dict) and name != "machine" else value
+        print(f"{name}: {round(shown, 2) if isinstance(shown, float) else shown}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
