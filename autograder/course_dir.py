@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import CourseError
-from autograder.nbgrader_course import CONFIG_NAME, stage_sources, write_config
+from autograder.nbgrader_course import CONFIG_NAME, stage_sources, use_in_process_alembic_head, write_config
 
 SETTINGS = "course.json"
 
@@ -16,6 +16,8 @@ def nbgrader_api(course_dir):
     """An in-process NbGraderAPI for course_dir (one import of nbgrader for many calls)."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
+
+    use_in_process_alembic_head()
 
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     config = PyFileConfigLoader(CONFIG_NAME, path=str(course_dir)).load_config()

@@ -11,9 +11,7 @@ Layout (nbgrader's own)::
     <course>/feedback/<student>/<assignment>/...        HTML for students
 """
 
-import os
-import subprocess
-import sys
+import functools
 from pathlib import Path
 
 import nbformat
@@ -41,13 +39,20 @@ c.LimitOutput.max_traceback = 100
 {extra}"""
 
 
-def nbgrader_env(extra=None):
-    """Environment for nbgrader's command line: it calls `alembic` from the same environment."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.pop("NBGRADER_EXECUTION", None)
-    env.update(extra or {})
-    return env
+@functools.lru_cache(maxsize=1)
+def _alembic_head():
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def use_in_process_alembic_head():
+    """nbgrader asks a subprocess (`alembic heads`) for the schema version of every new gradebook,
+    which costs seconds per gradebook; the same answer is read from its migration scripts directly."""
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = _alembic_head
 
 
 def write_config(course_dir, course_id, db_url=None, cell_timeout=120, extra=""):
@@ -61,18 +66,6 @@ def write_config(course_dir, course_id, db_url=None, cell_timeout=120, extra="")
     return db_url
 
 
-def run_nbgrader(course_dir, *args, timeout=None, env=None, check=True):
-    """Run `nbgrader <args>` in course_dir; raise RuntimeError with its log when it fails."""
-    command = [sys.executable, "-m", "nbgrader", *map(str, args)]
-    result = subprocess.run(
-        command, cwd=course_dir, env=nbgrader_env(env), capture_output=True, text=True, timeout=timeout
-    )
-    if check and result.returncode != 0:
-        log = (result.stdout + result.stderr)[-4000:]
-        raise RuntimeError(f"`nbgrader {' '.join(map(str, args))}` failed in {course_dir}:\n{log}")
-    return result
-
-
 def stage_sources(course_dir, course, assignment_ids=None):
     """Write source/<id>/<notebook>.ipynb for the chosen assignments from solutions/."""
     for assignment in course.assignments:
@@ -83,9 +76,3 @@ def stage_sources(course_dir, course, assignment_ids=None):
         for name in assignment.notebooks:
             notebook = source_notebook(assignment.source_notebook(name), course, assignment.id)
             nbformat.write(notebook, folder / f"{name}.ipynb")
-
-
-def generate_assignment(course_dir, assignment_id):
-    """nbgrader generate_assignment: registers the notebooks in the gradebook and writes release/."""
-    run_nbgrader(course_dir, "generate_assignment", assignment_id, "--force")
-    return Path(course_dir) / "release" / assignment_id

@@ -644,3 +644,15 @@ def test_the_starter_stubs_earn_no_points(notebook_state, grade_id):
     namespace = notebook_state | {name: hyperparameters for name, hyperparameters in BEST.values()}
     passed, message = run(grade_id, stub_overrides(), namespace=namespace)
     assert not passed and "NotImplementedError" in message
+
+
+@pytest.mark.slow
+def test_grading_run_of_the_source_notebook_scores_full_marks_within_the_budget():
+    from autograder.course import load_course
+    from autograder.verify import report, verify_assignment
+
+    course = load_course()
+    runs = verify_assignment(course, "a1", grading=True)
+    ok, summary = report(course.assignment("a1"), runs, grading=True)
+    assert ok, summary
+    assert all(run.score == run.max_score > 0 for _, run in runs)

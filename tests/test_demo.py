@@ -1,0 +1,30 @@
+"""The README's main-job command: the whole TA workflow on three sample students, offline."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_packaging import readme_commands
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_partially(tmp_path):
+    command = readme_commands()["Main job"].split()
+    assert command[:3] == [".venv/bin/python", "-m", "autograder"]
+    result = subprocess.run([sys.executable, *command[1:], "--workdir", str(tmp_path)], cwd=REPO,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for assignment in ("a1", "a2", "a3", "a4", "a5"):
+        assert f"\n{assignment}: " in result.stdout
+    assert "sandbox: no network" in result.stdout
+    with open(tmp_path / "course" / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    assert set(rows) == {"reference", "starter", "halfdone"}
+    assert float(rows["starter"]["total"]) == 0
+    assert 0 < float(rows["halfdone"]["total"]) < float(rows["reference"]["total"])
+    pages = list((tmp_path / "course" / "feedback").rglob("*.html"))
+    assert len(pages) == 15  # three students, five notebooks
