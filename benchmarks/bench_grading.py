@@ -6,7 +6,8 @@ On assignment 1 with identical reference submissions:
   - plain run: the notebook executed by nbclient with the reference cs_lib, NBGRADER_EXECUTION set
     (what the notebook itself costs, kernel start-up included);
   - grading overhead per notebook: (grade --jobs 1 wall time) / students - plain run;
-  - sandbox cost per notebook: the same with --sandbox bwrap minus --sandbox none;
+  - sandbox cost: starting a kernel and running a setup cell through bubblewrap vs a plain kernel, and
+    whole-notebook grading with --sandbox bwrap vs --sandbox none;
   - parallel speed-up: grade --jobs 1 vs --jobs 2 wall time;
   - whole course: one reference submission of every assignment, graded assignment by assignment.
 The one-time preparation of each assignment (cached in the course folder) is excluded and shown.
@@ -45,6 +46,57 @@ def plain_run_seconds(course, assignment, release_dir, overlay, workdir, repeat=
     return sum(times)
 
 
+def kernel_start_seconds(root, overlay, repeat=5):
+    """Median seconds to start a kernel and run a setup-like cell: plain, limits only, bubblewrap."""
+    from jupyter_client.manager import KernelManager
+
+    from autograder.grading import _matplotlib_font_cache
+    from autograder.overlay import compile_overlay
+    from autograder.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
+    from cs_lib.datasets import data_dir
+
+    compile_overlay(overlay)  # as grading does: sandboxed kernels cannot write byte-code caches
+
+    code = "from cs_lib.notebook import setup; ENV = setup('a1'); import matplotlib.pyplot as plt; plt.plot([1, 2])"
+    folders = {name: root / f"kernel-{name}" for name in ("work", "runtime", "jupyter")}
+    for folder in folders.values():
+        folder.mkdir(exist_ok=True)
+    os.environ["JUPYTER_PATH"] = str(folders["jupyter"])
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(folders["runtime"])
+    env = dict(os.environ, PYTHONPATH=str(overlay), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    modes = {"plain": None, "limits only": False}
+    if bwrap_works():
+        modes["bubblewrap"] = True
+    samples = {mode: [] for mode in modes}
+    for _ in range(repeat):
+        for mode, use_bwrap in modes.items():
+            if use_bwrap is not None:
+                write_profile(
+                    folders["jupyter"] / "profile.json",
+                    workdir=folders["work"],
+                    runtime_dir=folders["runtime"],
+                    overlay=overlay,
+                    data_dir=str(data_dir()),
+                    limits=Limits(),
+                    use_bwrap=use_bwrap,
+                    read_only_files=_matplotlib_font_cache(),
+                )
+                write_kernelspec(folders["jupyter"], folders["jupyter"] / "profile.json")
+                manager = KernelManager(kernel_name="cs-sandbox", transport="ipc", ip=str(folders["runtime"] / "k"))
+            else:
+                manager = KernelManager(kernel_name="python3")
+            started = time.perf_counter()
+            manager.start_kernel(env=env, cwd=str(folders["work"]))
+            client = manager.client()
+            client.start_channels()
+            client.wait_for_ready(timeout=120)
+            client.execute_interactive(code, timeout=120, output_hook=lambda message: None)
+            samples[mode].append(time.perf_counter() - started)
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    return {mode: statistics.median(values) for mode, values in samples.items()}
+
+
 def make_course(root, course, assignment_ids, students):
     from autograder.course_dir import init_course
     from autograder.grading import _template
@@ -66,7 +118,9 @@ def collect_reference(course_dir, course, assignment, students, workdir):
     from autograder.course_dir import roster_ids
     from autograder.demo import make_submissions
 
-    zips = make_submissions(course, assignment, course_dir / "release" / assignment.id, workdir / assignment.id, workdir)
+    zips = make_submissions(
+        course, assignment, course_dir / "release" / assignment.id, workdir / assignment.id, workdir
+    )
     folder = workdir / f"{assignment.id}-reference"
     folder.mkdir(exist_ok=True)
     for i in range(students):
@@ -80,7 +134,9 @@ def grade_seconds(course_dir, course, assignment_id, jobs, sandbox, students=Non
     started = time.perf_counter()
     results, _ = grade(course_dir, course, assignment_id, jobs=jobs, sandbox=sandbox, students=students, progress=False)
     elapsed = time.perf_counter() - started
-    assert all(r.score == r.max_score - r.needs_manual for r in results), [(r.student, r.score, r.reasons) for r in results]
+    assert all(r.score == r.max_score - r.needs_manual for r in results), [
+        (r.student, r.score, r.reasons) for r in results
+    ]
     return elapsed
 
 
@@ -112,14 +168,19 @@ def main(argv=None):
             opened.append(grade_seconds(course_dir, course, "a1", 1, "none"))
             parallel.append(grade_seconds(course_dir, course, "a1", 2, sandbox))
         plain, jobs1, jobs1_open, jobs2 = map(statistics.median, (plains, sandboxed, opened, parallel))
-        whole = {a.id: grade_seconds(course_dir, course, a.id, 1, sandbox, students=["s00"]) for a in course.assignments}
+        whole = {
+            a.id: grade_seconds(course_dir, course, a.id, 1, sandbox, students=["s00"]) for a in course.assignments
+        }
+        kernels = kernel_start_seconds(root, overlay)
     per_notebook = jobs1 / args.students
     results = {
         "machine": {"cpus": os.cpu_count(), "sandbox": sandbox},
         "a1 plain notebook run (s)": plain,
         "a1 grading per notebook, jobs 1 (s)": per_notebook,
         "grading overhead per notebook (s)": per_notebook - plain,
-        "sandbox cost per notebook (s)": (jobs1 - jobs1_open) / args.students,
+        "grading per notebook with vs without the sandbox (s)": (jobs1 - jobs1_open) / args.students,
+        "kernel start + setup cell (s)": kernels,
+        "sandbox cost per kernel start (s)": kernels.get("bubblewrap", float("nan")) - kernels["plain"],
         "jobs 1 (s)": jobs1,
         "jobs 2 (s)": jobs2,
         "jobs 2 speed-up": jobs1 / jobs2,
