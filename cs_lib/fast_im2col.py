@@ -92,11 +92,12 @@ def conv_output_shape(x_shape, HH, WW, stride=1, pad=0):
     return output_size(H, HH, stride_h, pad_h, "height"), output_size(W, WW, stride_w, pad_w, "width")
 
 
-def im2col(x, HH, WW, stride=1, pad=0):
+def im2col(x, HH, WW, stride=1, pad=0, out=None):
     """Columns of x for an HH x WW field: shape (C*HH*WW, N*H'*W').
 
     Entry [(c*HH + kh)*WW + kw, (n*H' + h')*W' + w'] holds x[n, c, h'*stride + kh - pad, w'*stride + kw - pad],
     zero where that position reads the padding, so a convolution is ``w.reshape(F, -1) @ cols``.
+    ``out`` may be a buffer to fill (its first C*HH*WW*N*H'*W' entries are used), to save allocations.
     """
     check_float_array(x, "x", 4)
     Ho, Wo = conv_output_shape(x.shape, HH, WW, stride, pad)
@@ -104,7 +105,10 @@ def im2col(x, HH, WW, stride=1, pad=0):
     pad_h, pad_w = _pair(pad, "pad")
     N, C = x.shape[:2]
     x = np.ascontiguousarray(x)
-    cols = np.empty((C * HH * WW, N * Ho * Wo), dtype=x.dtype)
+    size = C * HH * WW * N * Ho * Wo
+    if out is None or out.dtype != x.dtype or out.size < size:
+        out = np.empty(size, dtype=x.dtype)
+    cols = out.reshape(-1)[:size].reshape(C * HH * WW, N * Ho * Wo)
     _kernels.im2col(x, cols, HH, WW, stride_h, stride_w, pad_h, pad_w)
     return cols
 

@@ -23,7 +23,7 @@ from cs_lib.fast_im2col import check_float_array, conv_output_shape
 
 # Convolutions run over chunks of images whose im2col columns fit this budget, so the columns stay in
 # cache between im2col and the matrix product instead of round-tripping through main memory.
-WORKSPACE_BYTES = 4 * 2**20
+WORKSPACE_BYTES = 2 * 2**20
 
 
 def _conv_hyperparameters(conv_param):
@@ -59,8 +59,9 @@ def conv_forward_fast(x, w, b, conv_param):
     out = np.empty((N, F, Ho, Wo), dtype=dtype)
     out_rows = out.reshape(N, F, Ho * Wo)
     chunk = _images_per_chunk(C, HH, WW, Ho * Wo, x.itemsize)
+    workspace = np.empty(C * HH * WW * min(chunk, N) * Ho * Wo, dtype=dtype)
     for start in range(0, N, chunk):
-        cols = fast_im2col.im2col(x[start : start + chunk], HH, WW, stride, pad)
+        cols = fast_im2col.im2col(x[start : start + chunk], HH, WW, stride, pad, out=workspace)
         count = cols.shape[1] // (Ho * Wo)
         # one product per image, written straight into its (F, H'*W') block of out: no transpose
         per_image = cols.reshape(-1, count, Ho * Wo).transpose(1, 0, 2)
@@ -83,11 +84,12 @@ def conv_backward_fast(dout, cache):
     dx = np.empty_like(x)
     dw = np.zeros((F, C * HH * WW), dtype=x.dtype)
     chunk = _images_per_chunk(C, HH, WW, Ho * Wo, x.itemsize)
+    workspace = np.empty(C * HH * WW * min(chunk, N) * Ho * Wo, dtype=x.dtype)
     for start in range(0, N, chunk):
         x_chunk = x[start : start + chunk]
         # recomputing the columns costs less than keeping them: they are H'*W'*HH*WW/(H*W) times
         # the size of x, and a cache-sized chunk is rebuilt faster than a large one is read back
-        cols = fast_im2col.im2col(x_chunk, HH, WW, stride, pad)
+        cols = fast_im2col.im2col(x_chunk, HH, WW, stride, pad, out=workspace)
         dout_rows = np.ascontiguousarray(dout[start : start + chunk].transpose(1, 0, 2, 3)).reshape(F, -1)
         dw += dout_rows @ cols.T
         dx[start : start + chunk] = fast_im2col.col2im(w_columns @ dout_rows, x_chunk.shape, HH, WW, stride, pad)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cs_lib.conv_layers import (
@@ -16,31 +16,9 @@ from cs_lib.conv_layers import (
     max_pool_forward_naive,
 )
 from cs_lib.gradient_check import eval_numerical_gradient_array, rel_error
+from geometries import conv_geometries, pool_geometries
 
 pytestmark = pytest.mark.a3
-
-
-@st.composite
-def conv_geometries(draw):
-    """(x shape, w shape, stride, pad) of a convolution whose filters fit exactly."""
-    N, C, filters = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    HH, WW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride, pad = draw(st.integers(1, 3)), draw(st.integers(0, 2))
-    H_out, W_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    H = (H_out - 1) * stride + HH - 2 * pad
-    W = (W_out - 1) * stride + WW - 2 * pad
-    assume(H >= 1 and W >= 1)
-    return (N, C, H, W), (filters, C, HH, WW), stride, pad
-
-
-@st.composite
-def pool_geometries(draw):
-    """(x shape, pool_param) of a max pool whose windows fit exactly (they may overlap)."""
-    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    height, width, stride = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    H_out, W_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    x_shape = (N, C, (H_out - 1) * stride + height, (W_out - 1) * stride + width)
-    return x_shape, {"pool_height": height, "pool_width": width, "stride": stride}
 
 
 def torch_conv(x, w, b, stride, pad, dout=None):

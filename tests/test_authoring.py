@@ -39,7 +39,7 @@ def test_stub_keeps_everything_outside_regions_and_names_the_function():
     assert '"""Docstring stays."""' in stub and "scores = X @ self.W" in stub and "return loss" in stub
     assert "np.maximum" not in stub
     assert "raise NotImplementedError('Net.loss: compute the \"hinge\" loss; return loss')" in stub
-    assert "# TODO: compute the \"hinge\" loss; return loss" in stub
+    assert '# TODO: compute the "hinge" loss; return loss' in stub
     assert '    raise NotImplementedError(\n        "helper: a very long' in stub
     compile(stub, "stub", "exec")
 
@@ -49,7 +49,9 @@ def test_stub_is_ruff_clean(tmp_path):
     path.write_text(make_stub(REFERENCE))
     ruff = Path(sys.executable).parent / "ruff"
     for command in (["check", "--select", "E,F,W,I"], ["format", "--check"]):
-        result = subprocess.run([str(ruff), *command, "--isolated", "--line-length", "120", str(path)], capture_output=True, text=True)
+        result = subprocess.run(
+            [str(ruff), *command, "--isolated", "--line-length", "120", str(path)], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -85,9 +87,9 @@ def test_source_notebook_expands_cell_metadata_into_nbgrader_cells(tmp_path):
         ('# %% test="t"', "assert True", "needs points"),
         ('# %% test="t" points=1 solution="s"', "x = 1", "has one kind"),
         ('# %% solution="s"', "x = 1", "needs a '### BEGIN SOLUTION'"),
-        ('# %% points=2', "x = 1", "points= only goes"),
+        ("# %% points=2", "x = 1", "points= only goes"),
         ('# %% hidden="x"', "x = 1", "unknown cell metadata"),
-        ('# %%', "### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS", "hidden tests belong in test cells"),
+        ("# %%", "### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS", "hidden tests belong in test cells"),
     ],
 )
 def test_bad_cell_metadata_is_reported(tmp_path, header, body, message):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from test_packaging import readme_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,8 +16,13 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_partially(tmp_path):
     command = readme_commands()["Main job"].split()
     assert command[:3] == [".venv/bin/python", "-m", "autograder"]
-    result = subprocess.run([sys.executable, *command[1:], "--workdir", str(tmp_path)], cwd=REPO,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, *command[1:], "--workdir", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for assignment in ("a1", "a2", "a3", "a4", "a5"):
         assert f"\n{assignment}: " in result.stdout
