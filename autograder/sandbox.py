@@ -243,9 +243,10 @@ def bwrap_command(profile, kernel_argv, connection_file):
             args += ["--ro-bind", top, top]
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "fonts"):
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # the private /tmp first: a bind below /tmp made before it (a checkout in /tmp) would be hidden
+    args += ["--size", str(256 * 2**20), "--tmpfs", "/tmp"]
     for path in _python_paths():
         args += ["--ro-bind", path, path]
-    args += ["--size", str(256 * 2**20), "--tmpfs", "/tmp"]
     for inside, outside in (profile.get("read_only_files") or {}).items():
         if os.path.isfile(outside):
             args += ["--ro-bind", outside, inside]
@@ -255,7 +256,8 @@ def bwrap_command(profile, kernel_argv, connection_file):
     args += ["--size", str(limits["workdir_mb"] * 2**20), "--tmpfs", work]
     workdir = Path(profile["workdir"])
     for path in sorted(workdir.rglob("*")):
-        if path.is_file() and not path.is_symlink():
+        # notebooks stay outside: nbgrader has already put the hidden tests back into them
+        if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
             args += ["--ro-bind", str(path), f"{work}/{path.relative_to(workdir).as_posix()}"]
     args += ["--bind", profile["runtime_dir"], profile["runtime_dir"], "--chdir", work]
     connection_file = str(Path(connection_file).resolve())

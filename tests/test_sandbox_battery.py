@@ -154,6 +154,17 @@ def attacks(course_dir, server_port):
         ),
         "read_secrets": ({"notebook": solved, "module": module(read_everything)}, 7),
         "sql_forgery": ({"notebook": solved, "module": module(forge)}, 7),
+        "read_cwd_notebook": (
+            {
+                "notebook": solved,
+                "module": module(
+                    "import glob, os\nprint('FILES', sorted(os.listdir('.')))\n"
+                    "for path in glob.glob('*.ipynb') + glob.glob('../*.ipynb'):\n    print(open(path).read())\n"
+                    "return a + b"
+                ),
+            },
+            7,
+        ),
         "history_snoop": (
             {"notebook": solved, "module": module("import __main__\nprint(__main__.In)\nreturn a + b")},
             7,
@@ -340,6 +351,10 @@ def test_nothing_escaped_the_sandbox(battery):
     course_dir = battery["attacked"]["course_dir"]
     executed = (course_dir / "autograded" / "read_secrets" / "t1" / "toy.ipynb").read_text()
     assert "DENIED" in executed and "READ" not in executed.replace("'READ'", "")
+    # the notebook being graded (hidden tests already restored into it) is not in the kernel's folder
+    looked = nbformat.read(str(course_dir / "autograded" / "read_cwd_notebook" / "t1" / "toy.ipynb"), as_version=4)
+    printed = "".join(o.get("text", "") for c in looked.cells for o in c.get("outputs", []))
+    assert "FILES ['answer.txt']" in printed and "secret numbers" not in printed
     flood = course_dir / "autograded" / "output_flood" / "t1" / "toy.ipynb"
     assert flood.stat().st_size < 2_000_000
 
