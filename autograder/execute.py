@@ -10,7 +10,6 @@ import os
 import time
 from pathlib import Path
 
-import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -85,7 +84,3 @@ def run_notebook(notebook, cwd, overlay=None, grading=False, timeout=600, extra_
     except (CellTimeoutError, DeadKernelError, RuntimeError) as error:
         failure = f"{type(error).__name__}: {error}"
     return Run(notebook, time.perf_counter() - started, failure)
-
-
-def read_notebook(path):
-    return nbformat.read(str(path), as_version=4)

@@ -1,15 +1,13 @@
-"""One student's grading, run in its own process by `grade` (trusted code; the kernel is sandboxed).
-
-    python -m autograder.grade_worker JOB.json RESULT.json     (or run(job) in a forked process)
+"""One student's grading: `run(job)`, called by `grade` in a process of its own (trusted code; only
+the notebook kernel it starts runs student code, in the sandbox).
 
 In a private scratch folder it builds an nbgrader course from the assignment template (source
-notebooks and a gradebook that knows their cells), copies in the student's submission, builds the
-student's cs_lib overlay and a sandboxed kernelspec, runs nbgrader's autograde in this process and
-returns the scores it finds in the scratch gradebook. It never touches the course's gradebook:
-the parent process commits results there, one student at a time.
+notebooks and a gradebook that knows their cells), copies in the student's submission, scans it for
+tampering, builds the student's cs_lib overlay and a sandboxed kernelspec, runs nbgrader's autograde
+and returns the scores of the executed notebooks. It never touches the course's gradebook: the parent
+process commits results there, one student at a time.
 """
 
-import json
 import os
 import shutil
 import sys
@@ -246,15 +244,3 @@ def _result(student, assignment, scores, target, course_dir, job, findings, star
         "seconds": time.perf_counter() - started,
         "log_tail": log[-3000:],
     }
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    job = json.loads(Path(argv[0]).read_text())
-    result = run(job)
-    Path(argv[1]).write_text(json.dumps(result, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,6 @@ DeprecationWarning would fail a correct submission. Here only an error fails a c
   - anything else scores full points.
 """
 
-import nbformat
 
 
 def cell_score(cell, max_points):
@@ -46,7 +45,3 @@ def test_results(notebook):
         summary = f"{error.get('ename')}: {error.get('evalue')}" if error else ""
         results.append((meta["grade_id"], cell_score(cell, points), points, summary))
     return results
-
-
-def read(path):
-    return nbformat.read(str(path), as_version=4)
