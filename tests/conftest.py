@@ -30,6 +30,13 @@ if IMPLEMENTATION == "reference":
     reference_overlay(_OVERLAY, load_course())
     sys.path.insert(0, str(_OVERLAY))
     os.environ["PYTHONPATH"] = os.pathsep.join([str(_OVERLAY), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    import cs_lib
+
+    if not Path(cs_lib.__file__).is_relative_to(_OVERLAY):
+        raise pytest.UsageError(
+            "cs_lib is installed in setuptools' strict editable mode, which hides the reference copy the tests "
+            "use; reinstall it with `pip install -e . --config-settings editable_mode=compat` (setup.sh does)"
+        )
 
 
 def pytest_report_header(config):
