@@ -36,12 +36,13 @@ c.KernelManager.transport = "ipc"
 c.KernelManager.ip = {ipc_prefix!r}
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
-from nbgrader.preprocessors import (IgnorePattern, LimitOutput, SaveAutoGrades,
-                                    AssignLatePenalties, CheckCellMetadata)
+# scores are read from the executed notebook (scores_from_notebook), so nbgrader's SaveAutoGrades,
+# which would zero a test that merely printed a warning, is left out of the scratch course
+from nbgrader.preprocessors import IgnorePattern, LimitOutput, CheckCellMetadata
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from autograder.nbgrader_ext import ResilientExecute, StderrIsNotFailure
-c.Autograde.autograde_preprocessors = [ResilientExecute, StderrIsNotFailure, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+from autograder.nbgrader_ext import ResilientExecute
+c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       CheckCellMetadata]
 """
 
 FAILURE_NAMES = {

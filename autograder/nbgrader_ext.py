@@ -5,20 +5,7 @@ import copy
 import nbformat
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-
-from autograder.scoring import move_stderr_to_stdout
-
-
-class StderrIsNotFailure(NbGraderPreprocessor):
-    """Relabel stderr output of test cells as stdout, so a warning does not zero a passing test.
-
-    nbgrader scores a test cell zero when it wrote anything to stderr; only errors should fail it.
-    """
-
-    def preprocess(self, nb, resources):
-        return move_stderr_to_stdout(nb), resources
-
+from nbgrader.preprocessors import Execute
 
 MAX_RESTARTS = 10
 

@@ -8,7 +8,6 @@ DeprecationWarning would fail a correct submission. Here only an error fails a c
 """
 
 
-
 def cell_score(cell, max_points):
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
@@ -21,16 +20,6 @@ def cell_score(cell, max_points):
             except (TypeError, ValueError):
                 return float(max_points)
     return float(max_points)
-
-
-def move_stderr_to_stdout(notebook):
-    """Relabel stderr stream outputs of graded cells as stdout, so nbgrader does not zero them."""
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-            for output in cell.outputs:
-                if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                    output["name"] = "stdout"
-    return notebook
 
 
 def test_results(notebook):

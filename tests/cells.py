@@ -45,6 +45,9 @@ def cell_source(assignment_id, grade_id):
     return _notebook(assignment_id)[grade_id][0]
 
 
+_INHERITED = object()
+
+
 @contextlib.contextmanager
 def patched(overrides):
     """Temporarily replace attributes: {"package.module.name": replacement} or {(Class, "method"): replacement}."""
@@ -56,12 +59,16 @@ def patched(overrides):
             else:
                 module_name, attribute = key.rsplit(".", 1)
                 owner = importlib.import_module(module_name)
-            saved.append((owner, attribute, getattr(owner, attribute)))
+            own = vars(owner) if isinstance(owner, type) else owner.__dict__
+            saved.append((owner, attribute, own.get(attribute, _INHERITED)))
             setattr(owner, attribute, replacement)
         yield
     finally:
         for owner, attribute, original in reversed(saved):
-            setattr(owner, attribute, original)
+            if original is _INHERITED:
+                delattr(owner, attribute)  # it came from a base class: do not pin a copy on this one
+            else:
+                setattr(owner, attribute, original)
 
 
 def run_cell(assignment_id, grade_id, overrides=None, namespace=None):
@@ -74,6 +81,15 @@ def run_cell(assignment_id, grade_id, overrides=None, namespace=None):
         except Exception as error:  # a failing test cell raises anything at all
             return False, "".join(traceback.format_exception_only(type(error), error)).strip()
     return True, ""
+
+
+def first_failure(assignment_id, grade_ids, overrides):
+    """(grade id, message) of the first of grade_ids whose cell fails with the overrides, or None."""
+    for grade_id in grade_ids:
+        passed, message = run_cell(assignment_id, grade_id, overrides)
+        if not passed:
+            return grade_id, message
+    return None
 
 
 def failing_cells(assignment_id, grade_ids, overrides=None):

@@ -9,8 +9,6 @@ import pytest
 
 import cs_lib.normalization as reference
 from autograder.authoring import BEGIN_HIDDEN, make_stub
-from autograder.course import load_course
-from autograder.verify import report, verify_assignment
 from cs_lib.classifiers.fc_net import FullyConnectedNet
 from tests import cells
 
@@ -549,13 +547,3 @@ def test_visible_tests_run_without_torch(cell):
     imported = {alias.name for node in ast.walk(visible) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(visible) if isinstance(node, ast.ImportFrom)}
     assert not any(name.split(".")[0] == "torch" for name in imported), f"{cell} imports torch before the hidden tests"
-
-
-@pytest.mark.slow
-def test_the_notebook_runs_with_the_reference_under_grading_with_full_marks():
-    course = load_course()
-    runs = verify_assignment(course, "a4", grading=True)
-    ok, text = report(course.assignment("a4"), runs, grading=True)
-    for _, run in runs:
-        assert not run.failed() and not run.errors() and not run.failure, text
-        assert run.score == run.max_score, text
