@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course import CourseError, load_course
+from autograder.common.course import CourseError, load_course
 
 
 def cmd_release(args):
-    from autograder import release
+    from autograder.instructor import release
 
     course = load_course()
     files = release.build(course)
@@ -33,7 +33,7 @@ def cmd_release(args):
 
 
 def cmd_verify(args):
-    from autograder.verify import report, verify_assignment
+    from autograder.instructor.verify import report, verify_assignment
 
     course = load_course()
     ids = args.assignments or [a.id for a in course.assignments]
@@ -47,7 +47,7 @@ def cmd_verify(args):
 
 
 def cmd_init(args):
-    from autograder.course_dir import init_course
+    from autograder.grading.course_dir import init_course
 
     course = load_course()
     settings = init_course(
@@ -66,8 +66,8 @@ def cmd_init(args):
 
 
 def cmd_collect(args):
-    from autograder.collect import collect
-    from autograder.course_dir import roster_ids
+    from autograder.grading.collect import collect
+    from autograder.grading.course_dir import roster_ids
 
     course = load_course()
     results = collect(
@@ -82,8 +82,8 @@ def cmd_collect(args):
 
 
 def cmd_grade(args):
-    from autograder.grading import grade, table
-    from autograder.sandbox import Limits
+    from autograder.grading.batch import grade, table
+    from autograder.grading.sandbox import Limits
 
     course = load_course()
     limits = Limits(memory_mb=args.memory_mb, processes=args.max_processes, cpu_seconds=args.cpu_seconds)
@@ -107,7 +107,7 @@ def cmd_grade(args):
 
 
 def cmd_feedback(args):
-    from autograder.feedback import feedback
+    from autograder.grading.feedback import feedback
 
     course = load_course()
     written = feedback(args.course_dir, course, args.assignment, students=args.students)
@@ -118,7 +118,7 @@ def cmd_feedback(args):
 
 
 def cmd_export(args):
-    from autograder.export import export
+    from autograder.grading.export import export
 
     for path in export(args.course_dir, args.out):
         print(path)
@@ -126,7 +126,7 @@ def cmd_export(args):
 
 
 def cmd_check(args):
-    from autograder.check import check
+    from autograder.student.check import check
 
     report = check(args.assignment, args.notebook)
     print(report.table())
@@ -134,7 +134,7 @@ def cmd_check(args):
 
 
 def cmd_progress(args):
-    from autograder.progress import progress, table
+    from autograder.student.progress import progress, table
 
     rows = progress(assignment_ids=args.assignments or None)
     print(table(rows))
@@ -142,7 +142,7 @@ def cmd_progress(args):
 
 
 def cmd_demo(args):
-    from autograder.demo import run_demo
+    from autograder.instructor.demo import run_demo
 
     course = load_course()
     _, results, _ = run_demo(course, workdir=args.workdir, assignment_ids=args.assignments or None, jobs=args.jobs)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 def use_reference_cs_lib():
     """Import cs_lib with the reference student files (the naive layers and the net are student code)."""
-    from autograder.course import load_course
-    from autograder.overlay import reference_overlay
+    from autograder.common.course import load_course
+    from autograder.grading.overlay import reference_overlay
 
     overlay = reference_overlay(Path(tempfile.mkdtemp(prefix="bench-cs_lib-")), load_course())
     sys.path.insert(0, str(overlay))

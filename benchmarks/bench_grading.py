@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))
 def plain_run_seconds(course, assignment, release_dir, overlay, workdir, repeat=2):
     import nbformat
 
-    from autograder.authoring import source_notebook
-    from autograder.demo import solved_notebook
-    from autograder.execute import run_notebook
-    from autograder.verify import make_reference_files
+    from autograder.common.execute import run_notebook
+    from autograder.common.sources import source_notebook
+    from autograder.instructor.demo import solved_notebook
+    from autograder.instructor.verify import make_reference_files
 
     make_reference_files(assignment, overlay, workdir)
     times = []
@@ -50,9 +50,9 @@ def kernel_start_seconds(root, overlay, repeat=5):
     """Median seconds to start a kernel and run a setup-like cell: plain, limits only, bubblewrap."""
     from jupyter_client.manager import KernelManager
 
-    from autograder.grading import _matplotlib_font_cache
-    from autograder.overlay import compile_overlay
-    from autograder.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
+    from autograder.grading.batch import _matplotlib_font_cache
+    from autograder.grading.overlay import compile_overlay
+    from autograder.grading.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
     from cs_lib.datasets import data_dir
 
     compile_overlay(overlay)  # as grading does: sandboxed kernels cannot write byte-code caches
@@ -98,8 +98,8 @@ def kernel_start_seconds(root, overlay, repeat=5):
 
 
 def make_course(root, course, assignment_ids, students):
-    from autograder.course_dir import init_course
-    from autograder.grading import _template
+    from autograder.grading.batch import _template
+    from autograder.grading.course_dir import init_course
 
     roster = root / "roster.csv"
     roster.write_text("id\n" + "".join(f"s{i:02d}\n" for i in range(students)))
@@ -114,9 +114,9 @@ def make_course(root, course, assignment_ids, students):
 
 
 def collect_reference(course_dir, course, assignment, students, workdir):
-    from autograder.collect import collect
-    from autograder.course_dir import roster_ids
-    from autograder.demo import make_submissions
+    from autograder.grading.collect import collect
+    from autograder.grading.course_dir import roster_ids
+    from autograder.instructor.demo import make_submissions
 
     zips = make_submissions(
         course, assignment, course_dir / "release" / assignment.id, workdir / assignment.id, workdir
@@ -129,7 +129,7 @@ def collect_reference(course_dir, course, assignment, students, workdir):
 
 
 def grade_seconds(course_dir, course, assignment_id, jobs, sandbox, students=None):
-    from autograder.grading import grade
+    from autograder.grading.batch import grade
 
     started = time.perf_counter()
     results, _ = grade(course_dir, course, assignment_id, jobs=jobs, sandbox=sandbox, students=students, progress=False)
@@ -146,9 +146,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; medians are reported")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    from autograder.course import load_course
-    from autograder.overlay import reference_overlay
-    from autograder.sandbox import bwrap_works
+    from autograder.common.course import load_course
+    from autograder.grading.overlay import reference_overlay
+    from autograder.grading.sandbox import bwrap_works
 
     course = load_course()
     a1 = course.assignment("a1")

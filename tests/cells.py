@@ -15,8 +15,8 @@ import io
 import traceback
 from functools import cache
 
-from autograder.authoring import source_notebook
-from autograder.course import load_course
+from autograder.common.course import load_course
+from autograder.common.sources import source_notebook
 
 
 @cache

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import cells
-from autograder import paths
-from autograder.authoring import BEGIN_HIDDEN, END_HIDDEN, make_stub
+from autograder.common import paths
+from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
+from autograder.instructor.authoring import make_stub
 from cs_lib.classifiers import linear_classifier
 from cs_lib.classifiers.linear_classifier import INIT_SCALE, LinearClassifier, LinearSVM, Softmax
 from cs_lib.classifiers.linear_svm import svm_loss_vectorized

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cells
-from autograder.authoring import BEGIN_HIDDEN
+from autograder.common.sources import BEGIN_HIDDEN
 from cells import cell_source, patched, run_cell
 from cs_lib import layers
 from cs_lib.classifiers import fc_net
@@ -678,7 +678,8 @@ def _fc_net_with_only_assignment_4_stubbed():
     import types
     from pathlib import Path
 
-    from autograder.authoring import BEGIN, END, make_stub
+    from autograder.common.sources import BEGIN, END
+    from autograder.instructor.authoring import make_stub
 
     source = (Path(__file__).resolve().parents[1] / "solutions" / "cs_lib" / "classifiers" / "fc_net.py").read_text()
     lines, kept, index = source.splitlines(), [], 0

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import cs_lib.normalization as reference
-from autograder.authoring import BEGIN_HIDDEN, make_stub
+from autograder.common.sources import BEGIN_HIDDEN
+from autograder.instructor.authoring import make_stub
 from cs_lib.classifiers.fc_net import FullyConnectedNet
 from tests import cells
 

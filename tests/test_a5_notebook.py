@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import cells
-from autograder.authoring import BEGIN_HIDDEN
+from autograder.common.sources import BEGIN_HIDDEN
 from cells import cell_source, run_cell
 from cs_lib.pytorch import counting, models, training
 from cs_lib.pytorch.checkpoint import save_checkpoint

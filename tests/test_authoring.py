@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.authoring import make_stub, notebook_tests, source_notebook
-from autograder.course import CourseError, load_course
+from autograder.common.course import CourseError, load_course
+from autograder.common.sources import notebook_tests, source_notebook
+from autograder.instructor.authoring import make_stub
 
 REFERENCE = '''"""A module."""
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.authoring import setup_cell_source
-from autograder.course import load_course
+from autograder.common.course import load_course
+from autograder.common.sources import setup_cell_source
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,7 +162,7 @@ def test_readme_links_every_notebook_to_colab_from_the_configured_repository():
 
 @pytest.mark.slow
 def test_self_check_runs_from_a_cell_on_colab_with_the_open_notebook(monkeypatch, tmp_path):
-    from autograder import check as check_module
+    from autograder.student import check as check_module
 
     release = REPO / "assignments" / "a1" / "linear_classifiers.ipynb"
     fake = FakeColab(json.loads(release.read_text()))
@@ -173,7 +173,7 @@ def test_self_check_runs_from_a_cell_on_colab_with_the_open_notebook(monkeypatch
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     # the starter stubs are what a student has before writing anything
     stubs = tmp_path / "stubs"
-    from autograder.overlay import build_overlay
+    from autograder.grading.overlay import build_overlay
 
     build_overlay(stubs)
     monkeypatch.setenv("PYTHONPATH", str(stubs))
@@ -184,7 +184,7 @@ def test_self_check_runs_from_a_cell_on_colab_with_the_open_notebook(monkeypatch
 
 
 def test_self_check_does_nothing_inside_a_check_run(monkeypatch, capsys):
-    from autograder.check import show_check
+    from autograder.student.check import show_check
 
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
     assert show_check("a1") is None
@@ -193,8 +193,8 @@ def test_self_check_does_nothing_inside_a_check_run(monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_progress_lists_graded_functions_not_started_with_stubs_and_done_with_reference(monkeypatch, tmp_path):
-    from autograder.overlay import build_overlay
-    from autograder.progress import progress, table
+    from autograder.grading.overlay import build_overlay
+    from autograder.student.progress import progress, table
 
     reference = progress(assignment_ids=["a1", "a3"])  # this suite imports the reference implementation
     assert reference and all(row.status == "done" for row in reference), table(reference)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.integrity import scan_source
+from autograder.grading.integrity import scan_source
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 
 import pytest
 
-from autograder.course import load_course
-from autograder.verify import report, verify_assignment
+from autograder.common.course import load_course
+from autograder.instructor.verify import report, verify_assignment
 
 ASSIGNMENTS = [assignment.id for assignment in load_course().assignments]
 

@@ -16,9 +16,9 @@ import nbformat
 import pytest
 
 import toy
-from autograder.collect import collect
-from autograder.course import CourseError
-from autograder.course_dir import init_course, read_roster, roster_ids
+from autograder.common.course import CourseError
+from autograder.grading.collect import collect
+from autograder.grading.course_dir import init_course, read_roster, roster_ids
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENTS = ["ada", "bea", "cyd", "dan"]
@@ -148,8 +148,8 @@ def test_cli_grades_full_zero_and_partial_writes_feedback_and_csv(course_dir, tm
 
 @pytest.mark.slow
 def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_path):
-    from autograder.export import collect_grades
-    from autograder.grading import grade
+    from autograder.grading.batch import grade
+    from autograder.grading.export import collect_grades
 
     toy.make_zip(tmp_path / "subs" / "ada.zip", notebook=toy.notebook(course_dir))
     collect(course_dir, toy.course(), "t1", tmp_path / "subs", roster_ids(course_dir))
@@ -163,14 +163,14 @@ def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_p
 
 
 def test_check_prints_a_table_and_exits_nonzero_when_a_test_fails(tmp_path, toy_template):
-    from autograder.release import manifest
+    from autograder.instructor.release import manifest
 
     assignments = tmp_path / "assignments"
     (assignments / "t1").mkdir(parents=True)
     (assignments / "manifest.json").write_bytes(manifest(toy.course()))
     shutil.copyfile(toy_template / "release" / "t1" / "toy.ipynb", assignments / "t1" / "toy.ipynb")
     (assignments / "t1" / "answer.txt").write_text("42\n")
-    from autograder.check import check
+    from autograder.student.check import check
 
     report = check("t1", manifest_path=assignments / "manifest.json")  # stubs: cs_lib has no toy_student yet
     assert not report.ok
@@ -255,8 +255,8 @@ def postgres(tmp_path_factory):
 
 @pytest.mark.slow
 def test_postgresql_gradebook_stores_roster_and_grades(postgres, tmp_path):
-    from autograder.export import collect_grades
-    from autograder.grading import grade
+    from autograder.grading.batch import grade
+    from autograder.grading.export import collect_grades
 
     roster = tmp_path / "roster.csv"
     roster.write_text("id\nada\nbea\n")

@@ -17,11 +17,11 @@ import nbformat
 import pytest
 
 import toy
-from autograder.collect import collect
-from autograder.course_dir import import_roster, init_course, roster_ids
-from autograder.feedback import feedback
-from autograder.grading import grade
-from autograder.sandbox import Limits, bwrap_works
+from autograder.grading.batch import grade
+from autograder.grading.collect import collect
+from autograder.grading.course_dir import import_roster, init_course, roster_ids
+from autograder.grading.feedback import feedback
+from autograder.grading.sandbox import Limits, bwrap_works
 
 pytestmark = pytest.mark.slow
 

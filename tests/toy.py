@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.authoring import source_notebook
-from autograder.course import load_course
-from autograder.demo import solved_notebook
+from autograder.common.course import load_course
+from autograder.common.sources import source_notebook
+from autograder.instructor.demo import solved_notebook
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_course"
 COURSE_FILE = TOY / "course.toml"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import paths
-from autograder.course import CourseError, load_manifest
-from autograder.execute import run_notebook
+from autograder.common import paths
+from autograder.common.course import CourseError, load_manifest
+from autograder.common.execute import run_notebook
 
 
 @dataclass

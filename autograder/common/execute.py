@@ -13,7 +13,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder.scoring import test_results
+from autograder.common.scoring import test_results
 
 
 def kernel_env(overlay=None, grading=False, extra=None):

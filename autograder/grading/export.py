@@ -9,7 +9,7 @@ A student without a submission gets 0; scores include manual grades where a TA h
 import csv
 from pathlib import Path
 
-from autograder.course_dir import load_settings
+from autograder.grading.course_dir import load_settings
 
 
 def collect_grades(course_dir):

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import paths
-from autograder.collect import STUDENT_FILES_DIR, submitted_student_files
-from autograder.course import load_course
-from autograder.course_dir import nbgrader_api
-from autograder.integrity import scan_submission
-from autograder.overlay import copy_overlay
-from autograder.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
-from autograder.scoring import cell_score
+from autograder.common import paths
+from autograder.common.course import load_course
+from autograder.common.scoring import cell_score
+from autograder.grading.collect import STUDENT_FILES_DIR, submitted_student_files
+from autograder.grading.course_dir import nbgrader_api
+from autograder.grading.integrity import scan_submission
+from autograder.grading.overlay import copy_overlay
+from autograder.grading.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
 
 SCRATCH_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -40,7 +40,7 @@ c.LimitOutput.max_traceback = 100
 # which would zero a test that merely printed a warning, is left out of the scratch course
 from nbgrader.preprocessors import IgnorePattern, LimitOutput, CheckCellMetadata
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from autograder.nbgrader_ext import ResilientExecute
+from autograder.grading.nbgrader_ext import ResilientExecute
 c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        CheckCellMetadata]
 """

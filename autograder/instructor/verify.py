@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.authoring import source_notebook
-from autograder.execute import run_notebook
-from autograder.overlay import reference_overlay
+from autograder.common.execute import run_notebook
+from autograder.common.sources import source_notebook
+from autograder.grading.overlay import reference_overlay
 
 
 def make_reference_files(assignment, overlay, out_dir):

@@ -1,125 +1,30 @@
-"""From solutions/ to what students get: starter stubs and nbgrader source notebooks.
+"""The course's sources in solutions/: source notebooks (jupytext percent files) and their cell kinds.
 
-Reference modules (solutions/cs_lib/...) mark each graded region::
-
-    ### BEGIN SOLUTION
-    # Stub: compute the hinge loss and its gradient dW; return (loss, dW)
-    ...reference code...
-    ### END SOLUTION
-
-and the stub keeps everything outside the regions and replaces each region with::
-
-    # TODO: compute the hinge loss and its gradient dW; return (loss, dW)
-    raise NotImplementedError("svm_loss_naive: compute the hinge loss and its gradient dW; return (loss, dW)")
-
-Source notebooks (solutions/<assignment>/<name>.py) are jupytext percent files whose cell headers
-carry short metadata that this module expands into nbgrader's:
+Source notebooks (solutions/<assignment>/<name>.py) carry short metadata in their cell headers that
+this module expands into nbgrader's:
 
     # %% solution="best_hyperparameters"          code the student writes in the notebook
     # %% test="svm_naive" points=3                 locked autograded test (visible + hidden parts)
     # %% [markdown] answer="why_kink" points=2     written answer, graded by hand
     # %% task="describe_plot" points=1             a task graded by hand (nbgrader's task cell)
     # %% locked="load_data"                        code students run but cannot change
+
+Read by the instructor's tools (release, verify) and by grading (a course directory's source/).
 """
 
-import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 
-from autograder import paths
-from autograder.course import CourseError
+from autograder.common import paths
+from autograder.common.course import CourseError
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-STUB_PREFIX = "# Stub:"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-# imports and variables in a stub are there for the code the student writes, so unused ones are expected
-STUB_HEADER = "# ruff: noqa: F401, F841\n"
-LINE_LENGTH = 120  # as in pyproject.toml's [tool.ruff]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_KINDS = ("solution", "test", "answer", "task", "locked")
-
-
-def _enclosing_name(lines, index, indent):
-    """Qualified name (Class.method or function) of the def that holds line index."""
-    names = []
-    current = indent
-    for line in reversed(lines[:index]):
-        stripped = line.lstrip()
-        width = len(line) - len(stripped)
-        if width < current and re.match(r"(async\s+)?(def|class)\s+\w+", stripped):
-            names.append(re.match(r"(?:async\s+)?(?:def|class)\s+(\w+)", stripped).group(1))
-            current = width
-            if width == 0:
-                break
-    return ".".join(reversed(names))
-
-
-def _string_literal(text):
-    """A Python string literal in ruff format's style: double quotes unless the text holds them."""
-    text = text.replace("\\", "\\\\")
-    if '"' in text and "'" not in text:
-        return f"'{text}'"
-    return '"' + text.replace('"', '\\"') + '"'
-
-
-def make_stub(source, filename="<reference>"):
-    """The starter version of a reference module: every solution region becomes a NotImplementedError."""
-    lines = source.splitlines()
-    out = []
-    index = 0
-    regions = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.strip() != BEGIN:
-            if line.strip() == END:
-                raise CourseError(f"{filename}:{index + 1}: '{END}' without a '{BEGIN}' before it")
-            out.append(line)
-            index += 1
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        start = index
-        try:
-            end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() in (END, BEGIN))
-        except StopIteration:
-            raise CourseError(f"{filename}:{start + 1}: '{BEGIN}' is never closed by '{END}'") from None
-        if lines[end].strip() == BEGIN:
-            raise CourseError(f"{filename}:{end + 1}: solution regions cannot nest (opened at line {start + 1})")
-        body = [item.strip() for item in lines[start + 1 : end]]
-        if not body or not body[0].startswith(STUB_PREFIX):
-            raise CourseError(
-                f"{filename}:{start + 2}: a solution region must start with '{STUB_PREFIX} <what to implement "
-                "and return>', which becomes the student's stub message"
-            )
-        hint = body[0][len(STUB_PREFIX) :].strip()
-        name = _enclosing_name(lines, start, len(indent))
-        if not name:
-            raise CourseError(f"{filename}:{start + 1}: a solution region must be inside a function or method")
-        out.append(f"{indent}# TODO: {hint}")
-        literal = _string_literal(f"{name}: {hint}")
-        single = f"{indent}raise NotImplementedError({literal})"
-        if len(single) <= LINE_LENGTH:
-            out.append(single)
-        else:  # the layout `ruff format` gives a long call
-            out += [f"{indent}raise NotImplementedError(", f"{indent}    {literal}", f"{indent})"]
-        regions += 1
-        index = end + 1
-    if regions == 0:
-        raise CourseError(f"{filename}: a reference module in solutions/cs_lib must mark at least one solution region")
-    return STUB_HEADER + "\n".join(out) + "\n"
-
-
-def reference_modules(solutions_cs_lib=paths.SOLUTIONS_CS_LIB):
-    """{path relative to the repository ("cs_lib/..."): reference file} for every student file."""
-    root = Path(solutions_cs_lib)
-    return {
-        f"cs_lib/{path.relative_to(root).as_posix()}": path
-        for path in sorted(root.rglob("*.py"))
-        if "__pycache__" not in path.parts
-    }
 
 
 def setup_cell_source(course, assignment_id):
@@ -167,6 +72,8 @@ def source_notebook(path, course, assignment_id):
     path = Path(path)
     if not path.is_file():
         raise CourseError(f"missing source notebook {path}")
+    import jupytext
+
     text = jupytext.read(path, fmt="py:percent")
     setup = nbformat.v4.new_code_cell(setup_cell_source(course, assignment_id))
     setup.metadata["_kind"] = {"kind": "locked", "id": "setup", "points": None}

@@ -15,7 +15,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from autograder import paths
+from autograder.common import paths
 
 
 class CourseError(ValueError):
@@ -55,8 +55,6 @@ class Course:
 
     def references(self):
         """{"cs_lib/...": reference file} for every student file (solutions/cs_lib mirrors cs_lib)."""
-        from autograder.authoring import reference_modules
-
         return reference_modules(Path(self.root) / "cs_lib")
 
     def assignment(self, assignment_id):
@@ -77,6 +75,16 @@ class Course:
     def colab_url(self, assignment_id, notebook):
         repo = self.repository.removeprefix("https://github.com/").rstrip("/")
         return f"https://colab.research.google.com/github/{repo}/blob/{self.branch}/assignments/{assignment_id}/{notebook}.ipynb"
+
+
+def reference_modules(solutions_cs_lib=paths.SOLUTIONS_CS_LIB):
+    """{path relative to the repository ("cs_lib/..."): reference file} for every student file."""
+    root = Path(solutions_cs_lib)
+    return {
+        f"cs_lib/{path.relative_to(root).as_posix()}": path
+        for path in sorted(root.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
 
 
 def load_course(path=None):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CS_LIB = REPO_ROOT / "cs_lib"
 SOLUTIONS = REPO_ROOT / "solutions"
 SOLUTIONS_CS_LIB = SOLUTIONS / "cs_lib"
@@ -11,4 +11,4 @@ COURSE_FILE = SOLUTIONS / "course.toml"
 MANIFEST = ASSIGNMENTS / "manifest.json"
 README = REPO_ROOT / "README.md"
 DATASETS = REPO_ROOT / "datasets"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

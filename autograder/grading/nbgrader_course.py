@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.authoring import source_notebook
+from autograder.common.sources import source_notebook
 
 CONFIG_NAME = "nbgrader_config.py"
 CONFIG_TEMPLATE = """\

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import paths
-from autograder.course import load_manifest
+from autograder.common import paths
+from autograder.common.course import load_manifest
 
 RUNNER = r"""
 import contextlib, io, json, os, sys, traceback

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.authoring import BEGIN_HIDDEN, END_HIDDEN
+from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 
 REDACTED = "[hidden test code removed]"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -174,7 +174,7 @@ def gradebook_scores(settings, assignment_id, student):
 
 def feedback(course_dir, course, assignment_id, students=None):
     """Feedback pages for every graded student of an assignment; returns {student: [paths]}."""
-    from autograder.course_dir import load_settings
+    from autograder.grading.course_dir import load_settings
 
     settings = load_settings(course_dir)
     assignment = course.assignment(assignment_id)

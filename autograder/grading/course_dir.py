@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.course import CourseError
-from autograder.nbgrader_course import CONFIG_NAME, stage_sources, use_in_process_alembic_head, write_config
+from autograder.common.course import CourseError
+from autograder.grading.nbgrader_course import CONFIG_NAME, stage_sources, use_in_process_alembic_head, write_config
 
 SETTINGS = "course.json"
 

@@ -8,7 +8,7 @@ the version that run should see (a submission's, the reference, or the starter s
 import shutil
 from pathlib import Path
 
-from autograder import paths
+from autograder.common import paths
 
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.c", "build")
 

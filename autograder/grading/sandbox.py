@@ -1,7 +1,7 @@
 """The sandboxed kernel that runs untrusted student code while grading.
 
 nbgrader executes each notebook through a Jupyter kernel. While grading, the kernel is
-started by ``python -m autograder.sandbox <profile.json> <connection_file>``, which
+started by ``python -m autograder.grading.sandbox <profile.json> <connection_file>``, which
 (trusted, before any student code exists in the process):
 
 1. applies resource limits: a cgroup (memory, number of processes) when the grader runs as
@@ -130,7 +130,7 @@ def write_kernelspec(jupyter_dir, profile_path):
     folder = Path(jupyter_dir) / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "autograder.sandbox", str(profile_path), "{connection_file}"],
+        "argv": [sys.executable, "-m", "autograder.grading.sandbox", str(profile_path), "{connection_file}"],
         "display_name": "Python 3 (sandboxed grading)",
         "language": "python",
         "interrupt_mode": "message",  # signals do not cross into the sandbox; messages do
@@ -339,7 +339,7 @@ def release_cgroups(runtime_dir):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) < 2:
-        print("usage: python -m autograder.sandbox PROFILE.json CONNECTION_FILE [kernel args]", file=sys.stderr)
+        print("usage: python -m autograder.grading.sandbox PROFILE.json CONNECTION_FILE [kernel args]", file=sys.stderr)
         return 2
     launch(argv[0], argv[1], argv[2:])
     return 1  # launch only returns if exec failed

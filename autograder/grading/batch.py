@@ -1,0 +1,175 @@
+"""`grade`: autograde every collected submission of an assignment, in parallel, each in its own sandbox.
+
+Per student a worker process (autograder.grading.worker) runs nbgrader autograde in a private
+scratch course with a sandboxed kernel. This process alone writes the course's gradebook: once a
+worker finishes, its scores are committed in one transaction and its executed notebooks replace
+autograded/<student>/<assignment>/ in one rename, so a crash mid-run loses nothing and a re-run
+is safe. A submission that times out, kills its kernel or cannot be read is recorded with the
+reason and never stops the batch.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import tqdm as tqdm_module
+from tqdm import tqdm
+
+from autograder.common.course import CourseError
+from autograder.grading.course_dir import load_settings, nbgrader_api
+from autograder.grading.gradebook import commit, install_autograded, manifest_kinds, submission_timestamp
+from autograder.grading.nbgrader_course import CONFIG_NAME
+from autograder.grading.overlay import compile_overlay, grading_overlay
+from autograder.grading.sandbox import Limits, bwrap_works, protections
+from autograder.grading.schedule_local import schedule
+
+tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
+
+
+def _template(course_dir, assignment_id):
+    """A scratch course whose gradebook already knows the assignment's cells.
+
+    Every student's private course starts as a copy of it. It is made once per version of the
+    source notebooks and kept in <course>/.autograder/, so later grading runs start at once.
+    """
+    source = Path(course_dir) / "source" / assignment_id
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(source).as_posix().encode() + path.read_bytes())
+    template = Path(course_dir) / ".autograder" / "templates" / f"{assignment_id}-{digest.hexdigest()[:16]}"
+    if (template / "gradebook.db").is_file():
+        return template
+    staging = template.with_name(template.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "source").mkdir(parents=True)
+    shutil.copytree(source, staging / "source" / assignment_id)
+    settings = load_settings(course_dir)
+    (staging / CONFIG_NAME).write_text(
+        f"c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = {settings['course_id']!r}\n"
+    )
+    outcome = nbgrader_api(staging).generate_assignment(assignment_id, force=True, create=True)
+    if not outcome["success"]:
+        raise CourseError(f"nbgrader could not prepare {assignment_id} for grading:\n{outcome.get('log', '')[-3000:]}")
+    shutil.rmtree(staging / "release", ignore_errors=True)
+    (staging / CONFIG_NAME).unlink()
+    staging.rename(template)
+    return template
+
+
+def _matplotlib_font_cache():
+    """{inside path: file} for matplotlib's font list, so sandboxed kernels do not rebuild it each time."""
+    try:
+        import matplotlib
+
+        cache = Path(matplotlib.get_cachedir())
+    except Exception:  # noqa: BLE001 - without the cache, kernels just rebuild it
+        return {}
+    return {f"/tmp/matplotlib/{path.name}": str(path) for path in cache.glob("fontlist-*.json")}
+
+
+def _scratch_root():
+    """Memory-backed /dev/shm for the per-student scratch courses when there is room, else the default."""
+    shm = Path("/dev/shm")
+    try:
+        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * 2**30:
+            return str(shm)
+    except OSError:
+        pass
+    return None
+
+
+def grade(
+    course_dir,
+    course,
+    assignment_id,
+    jobs=None,
+    students=None,
+    sandbox="auto",
+    limits=None,
+    cell_timeout=120,
+    notebook_timeout=600,
+    progress=True,
+):
+    """Grade every submission of assignment_id; returns ([StudentResult], protections in force)."""
+    course_dir = Path(course_dir).resolve()
+    settings = load_settings(course_dir)
+    assignment = course.assignment(assignment_id)
+    if assignment_id not in settings["assignments"]:
+        raise CourseError(f"{assignment_id} is not set up in {course_dir}; run `init` with it")
+    submitted = sorted(p.parent.name for p in (course_dir / "submitted").glob(f"*/{assignment_id}") if p.is_dir())
+    if students:
+        unknown = sorted(set(students) - set(submitted))
+        if unknown:
+            raise CourseError(f"no collected submission of {assignment_id} for: {', '.join(unknown)}")
+        submitted = [s for s in submitted if s in set(students)]
+    if sandbox == "auto":
+        use_bwrap = bwrap_works()
+    elif sandbox == "bwrap":
+        if not bwrap_works():
+            raise CourseError("bubblewrap is not usable here (install it: apt-get install bubblewrap)")
+        use_bwrap = True
+    else:
+        use_bwrap = False
+    limits = limits or Limits()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    from cs_lib.datasets import data_dir, embedded_folder
+
+    embedded_folder()  # generated once here, read-only inside every sandbox
+    kinds = manifest_kinds(course_dir, assignment)
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=_scratch_root()) as workspace:
+        template = _template(course_dir, assignment_id)
+        base = compile_overlay(grading_overlay(Path(workspace) / "overlay", course, assignment, {}))
+        base_job = {
+            "template": str(template),
+            "course_file": str(course.course_file),
+            "assignment": assignment_id,
+            "release_dir": str(course_dir / "release" / assignment_id),
+            "data_dir": str(data_dir()),
+            "limits": asdict(limits),
+            "use_bwrap": use_bwrap,
+            "overlay_base": str(base),
+            "read_only_files": _matplotlib_font_cache(),
+            "cell_timeout": cell_timeout,
+            "deadline": notebook_timeout * max(1, len(assignment.notebooks)) + 30,
+        }
+        bar = tqdm(total=len(submitted), desc=f"grading {assignment_id}", unit="student", disable=not progress)
+        jobs_list = [
+            dict(
+                base_job,
+                student=student,
+                submission=str(course_dir / "submitted" / student / assignment_id),
+                scratch=str(Path(workspace) / "students" / student),
+            )
+            for student in submitted
+        ]
+
+        def record(job, result):
+            timestamp = submission_timestamp(course_dir / "submitted" / job["student"] / assignment_id)
+            results.append(commit(gradebook, assignment, result, kinds, timestamp))
+            install_autograded(course_dir, assignment_id, result)
+            bar.update(1)
+            bar.set_postfix(last=job["student"], refresh=False)
+
+        from nbgrader.api import Gradebook
+
+        with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+            schedule(jobs_list, jobs, record, workspace)
+        bar.close()
+    return sorted(results, key=lambda r: r.student), protections(use_bwrap)
+
+
+def table(results):
+    """A plain-text table of students, scores and what went wrong."""
+    lines = [f"{'student':<16} {'score':>13} {'status':<16} notes"]
+    for result in results:
+        score = f"{result.score:g}/{result.max_score:g}"
+        notes = "; ".join(result.reasons)
+        if result.needs_manual:
+            notes = f"{result.needs_manual:g} points to grade by hand" + ("; " + notes if notes else "")
+        lines.append(f"{result.student:<16} {score:>13} {result.status:<16} {notes[:160]}")
+    return "\n".join(lines)

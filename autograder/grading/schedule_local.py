@@ -1,0 +1,99 @@
+"""Local scheduling: grade jobs in at most N worker processes on this machine.
+
+Each job runs `autograder.grading.worker.run` in a process of its own (its own process group, so a
+deadline kills everything it started); the result comes back as JSON in a file and is handed to
+on_result in the calling thread, which alone writes the gradebook.
+"""
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from autograder.grading.sandbox import release_cgroups
+
+
+def _context():
+    """fork where it is safe (Linux): workers start with nbgrader already imported."""
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _worker(job, result_path):
+    os.setsid()  # its own process group, so a deadline kills everything it started
+    from autograder.grading.worker import run
+
+    try:
+        result = run(job)
+    except BaseException as error:  # noqa: BLE001 - recorded for this student, never raised into the batch
+        result = _failed(job, f"the grading worker failed: {type(error).__name__}: {error}", 0.0)
+    Path(result_path).write_text(json.dumps(result))
+
+
+def _failed(job, reason, seconds):
+    return {
+        "student": job["student"],
+        "failure": reason,
+        "scores": {},
+        "notebooks": {},
+        "findings": [],
+        "seconds": seconds,
+    }
+
+
+class _Running:
+    def __init__(self, job, workspace, context):
+        self.job = job
+        self.result_path = Path(workspace) / f"result-{job['student']}.json"
+        self.process = context.Process(target=_worker, args=(job, str(self.result_path)), daemon=False)
+        self.started = time.monotonic()
+        self.process.start()
+
+    def elapsed(self):
+        return time.monotonic() - self.started
+
+    def kill(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.join(10)
+
+    def result(self):
+        if self.result_path.is_file():
+            return json.loads(self.result_path.read_text())
+        return _failed(self.job, f"the grading worker died (exit code {self.process.exitcode})", self.elapsed())
+
+
+def schedule(jobs, workers, on_result, workspace):
+    """Run jobs in at most `workers` processes at once; on_result(job, result) in this thread as they end."""
+    context = _context()
+    pending = list(jobs)
+    running = []
+    while pending or running:
+        while pending and len(running) < workers:
+            running.append(_Running(pending.pop(0), workspace, context))
+        for item in list(running):
+            if not item.process.is_alive():
+                item.process.join()
+                item.kill()  # anything the worker left behind in its process group
+                running.remove(item)
+                on_result(item.job, item.result())
+            elif item.elapsed() > item.job["deadline"]:
+                item.kill()
+                running.remove(item)
+                on_result(
+                    item.job,
+                    _failed(
+                        item.job,
+                        f"grading stopped after the {item.job['deadline']} s limit for the whole submission",
+                        item.elapsed(),
+                    ),
+                )
+            if item not in running:
+                release_cgroups(Path(item.job["scratch"]) / "runtime")
+        time.sleep(0.05)
