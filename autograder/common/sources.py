@@ -8,6 +8,9 @@ this module expands into nbgrader's:
     # %% [markdown] answer="why_kink" points=2     written answer, graded by hand
     # %% task="describe_plot" points=1             a task graded by hand (nbgrader's task cell)
     # %% locked="load_data"                        code students run but cannot change
+    # %% test="best_svm_accuracy" points=2 reads=["best_svm"]
+                                                   a test that judges notebook variables (plain data:
+                                                   numbers, strings, lists, dicts, numpy arrays)
 
 Read by the instructor's tools (release, verify) and by grading (a course directory's source/).
 """
@@ -97,11 +100,20 @@ def source_notebook(path, course, assignment_id):
             raise CourseError(f"{where}: points= only goes with test, answer or task cells")
         else:
             cell.metadata = {}
+        reads = meta.pop("reads", None)
         unknown = set(meta) - {"tags"}
         if unknown:
             raise CourseError(f"{where}: unknown cell metadata {sorted(unknown)}; use one of {CELL_KINDS}")
         if "tags" in meta:
-            cell.metadata["tags"] = meta["tags"]
+            cell.metadata["tags"] = list(meta["tags"])
+        if reads is not None:
+            if not kinds or kinds[0] != "test":
+                raise CourseError(f"{where}: reads= only goes with test cells")
+            if not isinstance(reads, list) or not all(isinstance(n, str) and n.isidentifier() for n in reads):
+                raise CourseError(f"{where}: reads= takes a list of variable names, e.g. reads=[\"best_svm\"]")
+            # the notebook variables a stateful test judges; grading hands them over as plain data
+            cell.metadata["reads"] = reads
+            cell.metadata["tags"] = sorted(set(cell.metadata.get("tags", [])) | {"stateful"})
         cells.append(cell)
 
     notebook = nbformat.v4.new_notebook()
