@@ -45,6 +45,11 @@ c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMet
                                        CheckCellMetadata]
 """
 
+# job entries that name files or folders the worker reads: a grading machine without the TA's filesystem
+# (a Dask worker) gets them as data and unpacks them into its own scratch folder. "scratch" is always
+# local to the worker; "data_dir" and "read_only_files" name the worker machine's own dataset and caches.
+PATH_KEYS = ("template", "course_file", "release_dir", "overlay_base", "submission")
+
 FAILURE_NAMES = {
     "CellTimeoutError": "a cell ran past the {cell_timeout} s limit",
     "DeadKernelError": "the kernel died (memory limit, os._exit, a crash or a killed process)",
