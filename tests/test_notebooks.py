@@ -5,6 +5,7 @@ import pytest
 
 from autograder.common.course import load_course
 from autograder.instructor.verify import report, verify_assignment
+from cs_lib.notebook import NOT_SEEN
 
 ASSIGNMENTS = [assignment.id for assignment in load_course().assignments]
 
@@ -19,3 +20,13 @@ def test_grading_run_of_the_source_notebook_scores_full_marks_within_the_budget(
     for _, run in runs:
         assert not run.failed() and not run.errors() and not run.failure, text
         assert run.score == run.max_score > 0, text
+        missing = [line for line in output_lines(run.notebook) if line.startswith(NOT_SEEN)]
+        assert not missing, f"{assignment_id}: the grading run does not show what its text states: {missing}"
+
+
+def output_lines(notebook):
+    """Every line of text the executed notebook's cells printed."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+            yield from (line.strip() for line in str(text).splitlines())
