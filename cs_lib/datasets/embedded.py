@@ -1,10 +1,13 @@
 """The embedded offline dataset: procedurally drawn 32x32 RGB shapes in the CIFAR-10 format.
 
-Ten classes of shapes and textures, each drawn with a random colour against a
-random background (gradient plus blotches), at a random position, scale and
-rotation, with pixel noise. Colour says nothing about the class and a shape
-appears anywhere, so a linear template per class does poorly while a small
-convnet, which detects local edges anywhere, does much better (see
+Ten classes of shapes and textures on a random background (a colour, a gradient
+and blotches), at a random position, scale and rotation, with pixel noise. A
+shape's colour is its background's colour moved in a random direction, usually
+lighter, plus a weak tint of its class (disc red, ring green, square blue, ...):
+a class colour cue of the kind CIFAR-10 has in the sky behind its aeroplanes,
+too weak to name the class alone because every shape still comes in many colours.
+A shape appears anywhere, so a linear template per class does poorly while a
+small convnet, which detects local edges anywhere, does much better (see
 ``datasets/README.md`` for the accuracy each model family reaches).
 
 The generator is deterministic for a given seed, takes about a second, and
