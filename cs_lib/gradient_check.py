@@ -99,3 +99,26 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None, ver
         if verbose:
             print(f"numerical: {numerical:f} analytic: {analytic:f}, relative error: {error:e}")
     return errors
+
+
+def eval_numerical_gradient_params(model, X, y, names=None, h=1e-5):
+    """{name: numerical gradient of model.loss(X, y)[0]} for each of model.params (all, or names).
+
+    Each parameter is perturbed in a copy that is assigned back to model.params[name] before every
+    loss evaluation, and restored afterwards -- so it works for any model with a params dict, also
+    one whose params hand out copies of their arrays.
+    """
+    gradients = {}
+    for name in sorted(model.params) if names is None else names:
+        original = np.array(model.params[name], dtype=np.float64, copy=True)
+        value = original.copy()
+
+        def loss_at(w, name=name):
+            model.params[name] = w.copy()
+            return model.loss(X, y)[0]
+
+        try:
+            gradients[name] = eval_numerical_gradient(loss_at, value, h=h)
+        finally:
+            model.params[name] = original
+    return gradients

@@ -72,3 +72,35 @@ def test_gradient_helpers_reject_integer_arrays_with_a_clear_message():
         eval_numerical_gradient(lambda v: 0.0, np.arange(3))
     with pytest.raises(ValueError, match="one shape"):
         rel_error(np.zeros(2), np.zeros(3))
+
+
+class _CopyingParams(dict):
+    """A params dict that hands out copies, as a model living in another process does."""
+
+    def __getitem__(self, name):
+        return super().__getitem__(name).copy()
+
+
+class _QuadraticModel:
+    def __init__(self, rng):
+        self.params = _CopyingParams(W=rng.standard_normal((3, 2)), b=rng.standard_normal(2))
+
+    def loss(self, X, y=None):
+        W, b = dict.__getitem__(self.params, "W"), dict.__getitem__(self.params, "b")
+        scores = X @ W + b
+        grads = {"W": X.T @ (2 * scores), "b": (2 * scores).sum(axis=0)}
+        return float((scores**2).sum()), grads
+
+
+def test_numerical_gradient_of_params_works_when_params_hand_out_copies(rng):
+    from cs_lib.gradient_check import eval_numerical_gradient_params, rel_error
+
+    model = _QuadraticModel(rng)
+    X = rng.standard_normal((4, 3))
+    before = {name: dict.__getitem__(model.params, name).copy() for name in model.params}
+    numerical = eval_numerical_gradient_params(model, X, None)
+    _, analytic = model.loss(X)
+    assert sorted(numerical) == ["W", "b"]
+    for name in numerical:
+        assert rel_error(numerical[name], analytic[name]) < 1e-7
+        np.testing.assert_array_equal(dict.__getitem__(model.params, name), before[name])
