@@ -1,0 +1,708 @@
+"""The trusted side of the call channel: student modules as stand-ins that forward every use.
+
+In the trusted grading process, ``import cs_lib.layers`` (for the assignment being graded) gives a
+RemoteModule: its functions and classes are RemoteObjects, and calling one sends the arguments to the
+call server in the sandbox, which runs the student's code and replies with plain data (wire.py).
+Objects that are not plain data stay in the sandbox behind a RemoteObject, which forwards attribute
+access, item access, calls, iteration and ``len``. Nothing of the student's runs here.
+
+So that a test cell behaves as it would next to the student's code:
+- arguments that student code changes in place (numpy arrays, lists, dicts, tensors, torch modules,
+  optimizers and grad scalers) get their new state back;
+- numpy's global random generator and torch's are kept in step across the boundary;
+- torch's default device (``with torch.device("meta")``) and grad mode hold for remote calls too;
+- an exception of student code is raised here as the same built-in exception type (ValueError,
+  NotImplementedError, ...; anything else as StudentError), carrying what raised it;
+- isinstance() of a remote torch or numpy object against its local class works.
+A sandbox that hangs, dies or breaks the format aborts the current test with a GradingAbort, which
+test code cannot catch by accident (it is not an Exception).
+"""
+
+import builtins
+import hashlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import io
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
+import types
+
+from autograder.grading.trusted.sandboxed import wire
+
+SAFE_EXCEPTIONS = {
+    name: getattr(builtins, name)
+    for name in (
+        "ValueError",
+        "TypeError",
+        "NotImplementedError",
+        "IndexError",
+        "KeyError",
+        "LookupError",
+        "ZeroDivisionError",
+        "ArithmeticError",
+        "OverflowError",
+        "FloatingPointError",
+        "AssertionError",
+        "AttributeError",
+        "RuntimeError",
+        "RecursionError",
+        "MemoryError",
+        "UnicodeError",
+    )
+}
+# the modules whose classes a remote object may claim for isinstance(); never the student's own
+LOCAL_CLASS_MODULES = ("torch", "numpy", "collections")
+FORWARDED_DUNDERS = {"__all__", "__version__", "__name__", "__qualname__", "__doc__", "__module__", "__wrapped__"}
+
+
+class GradingAbort(BaseException):
+    """The sandboxed process hung, died or broke the protocol: the current test fails."""
+
+
+class StudentTimeout(GradingAbort):
+    pass
+
+
+class StudentCrash(GradingAbort):
+    pass
+
+
+class ProtocolError(GradingAbort):
+    pass
+
+
+class StudentError(Exception):
+    """An exception raised by student code whose type is not one of the safe built-ins."""
+
+
+class _DeadlineReader:
+    """A file-like reader of a pipe that gives up at the channel's deadline."""
+
+    def __init__(self, fd, channel):
+        self.fd = fd
+        self.channel = channel
+
+    def readinto(self, view):
+        remaining = self.channel.deadline - time.monotonic()
+        if remaining <= 0:
+            raise StudentTimeout(self.channel.timeout_message())
+        ready, _, _ = select.select([self.fd], [], [], remaining)
+        if not ready:
+            raise StudentTimeout(self.channel.timeout_message())
+        return os.readv(self.fd, [view])
+
+
+class Channel:
+    """A call server in the sandbox, started on first use and restarted after a failure."""
+
+    def __init__(self, argv, env=None, cwd=None, log=None):
+        self.argv = list(argv)
+        self.env = env
+        self.cwd = cwd
+        self.log = log
+        self.process = None
+        self.generation = 0
+        self.seq = 0
+        self.deadline = float("inf")
+        self.current = ""
+        self.remote_torch = False
+        self.synced = {}
+        self.restarts = 0
+        self.modules = {}
+
+    # --- the process ------------------------------------------------------------------------
+
+    def start(self):
+        self.generation += 1
+        self.synced = {}
+        self.remote_torch = False
+        self.modules = {}
+        stderr = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        finally:
+            if stderr is not subprocess.DEVNULL:
+                stderr.close()
+        for stream in (self.process.stdin, self.process.stdout):
+            _widen_pipe(stream.fileno())
+        self.reader = _DeadlineReader(self.process.stdout.fileno(), self)
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self):
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.process = None
+
+    def close(self):
+        if self.alive():
+            try:
+                old = self.deadline
+                self.deadline = time.monotonic() + 5
+                self.request({"op": "exit"})
+                self.deadline = old
+            except GradingAbort:
+                pass
+        self.kill()
+
+    def ensure(self):
+        if not self.alive():
+            if self.process is not None:
+                self.kill()
+                self.restarts += 1
+            self.start()
+
+    def timeout_message(self):
+        doing = f" (in {self.current})" if self.current else ""
+        return f"student code ran past the time limit{doing}"
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def _dumps(self, request):
+        channel = self
+
+        class Pickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                if type(obj) is RemoteObject:
+                    if object.__getattribute__(obj, "_generation") != channel.generation:
+                        raise StudentError("an object from an earlier run of the sandbox (it was restarted)")
+                    return ("h", object.__getattribute__(obj, "_id"))
+                if type(obj) is RemoteModule:
+                    return ("h", obj._handle_id)
+                return None
+
+        buffer = io.BytesIO()
+        try:
+            Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(request)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            raise TypeError(
+                f"cannot send this value to student code ({error}); pass numbers, arrays, tensors, "
+                "dicts, lists and torch or cs_lib objects, not functions or classes defined in a test"
+            ) from None
+        return buffer.getvalue()
+
+    def request(self, request, doing=""):
+        """Send one request; return (header, buffers) of the reply, or raise what student code raised."""
+        if self.deadline - time.monotonic() <= 0:
+            raise StudentTimeout(self.timeout_message())
+        self.ensure()
+        self.seq += 1
+        request["seq"] = self.seq
+        payload = self._dumps(request)
+        self.current = doing
+        try:
+            wire.write_frame(self.process.stdin, payload)
+            header, buffers = wire.unpack_message(wire.read_frame(self.reader))
+        except StudentTimeout:
+            self.kill()
+            raise
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            code = self.process.poll() if self.process else None
+            try:
+                code = self.process.wait(5) if self.process else code
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill()
+            raise StudentCrash(_crash_message(code, doing)) from None
+        except wire.WireError as error:
+            self.kill()
+            raise ProtocolError(f"the sandbox sent data that could not be read ({error})") from None
+        finally:
+            self.current = ""
+        if type(header) is not dict or header.get("seq") != self.seq:
+            self.kill()
+            raise ProtocolError("the sandbox answered out of turn (something wrote into the grading channel)")
+        if isinstance(header.get("torch"), bool):
+            self.remote_torch = header["torch"]
+        if "error" in header:
+            raise _exception(header["error"], doing)
+        return header, buffers
+
+    def decode(self, node, buffers):
+        generation = self.generation
+
+        def make_handle(number, type_names, name, text):
+            return RemoteObject._make(self, generation, number, type_names, name, text)
+
+        try:
+            return wire.decode(node, buffers, make_handle)
+        except wire.WireError as error:
+            self.kill()
+            raise ProtocolError(f"the sandbox sent data that could not be read ({error})") from None
+
+    def value_of(self, request, doing=""):
+        header, buffers = self.request(request, doing)
+        return self.decode(header.get("value"), buffers)
+
+    def reset(self):
+        """Forget the objects of the last test (modules stay imported)."""
+        if self.alive():
+            self.request({"op": "reset"})
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def _context(self):
+        context = {}
+        rng = {}
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            _, keys, pos, has_gauss, cached = numpy.random.get_state()  # noqa: NPY002 - the global generator student code may use
+            state = [keys, int(pos), int(has_gauss), float(cached)]
+            if self.synced.get("numpy") != _fingerprint(state):
+                rng["numpy"] = state
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            if self.remote_torch:
+                state = torch.get_rng_state()
+                if self.synced.get("torch") != _fingerprint(state):
+                    rng["torch"] = state
+            device = torch.get_default_device()
+            if device.type != "cpu":
+                context["torch_device"] = str(device)
+            if not torch.is_grad_enabled():
+                context["grad"] = False
+        if rng:
+            context["rng"] = rng
+            for name, state in rng.items():
+                self.synced[name] = _fingerprint(state)
+        return context
+
+    def call(self, target, args, kwargs, doing):
+        header, buffers = self.request(
+            {"op": "call", "target": target, "args": tuple(args), "kwargs": dict(kwargs), "context": self._context()},
+            doing,
+        )
+        result = self.decode(header.get("value"), buffers)
+        restores = header.get("restore", [])
+        if type(restores) is not list:
+            raise ProtocolError("malformed reply to a call")
+        for entry in restores:
+            if type(entry) is not list or len(entry) != 3:
+                raise ProtocolError("malformed reply to a call")
+            where, kind, node = entry
+            state = self.decode(node, buffers)
+            if type(where) is list and len(where) == 2 and where[0] == "a" and type(where[1]) is int:
+                if 0 <= where[1] < len(args):
+                    _restore(args[where[1]], kind, state)
+            elif type(where) is list and len(where) == 2 and where[0] == "k" and where[1] in kwargs:
+                _restore(kwargs[where[1]], kind, state)
+        rng = header.get("rng", {})
+        if type(rng) is dict:
+            for name, node in rng.items():
+                _set_rng(name, self.decode(node, buffers))
+                if name == "torch":
+                    self.remote_torch = True
+                torch_or_numpy = sys.modules.get("torch") if name == "torch" else sys.modules.get("numpy")
+                if torch_or_numpy is not None:
+                    self.synced[name] = _fingerprint(_local_rng(name))
+        return result
+
+    def import_module(self, name):
+        header, buffers = self.request({"op": "import", "module": name}, f"import {name}")
+        node = header.get("value")
+        if type(node) is not dict or type(node.get("h")) is not int:
+            raise ProtocolError("malformed reply to an import")
+        return node["h"]
+
+
+def _widen_pipe(fd, size=1 << 20):
+    """Big arrays cross in fewer, larger pieces through a 1 MiB pipe (Linux; elsewhere the default)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError):
+        pass
+
+
+def _fingerprint(state):
+    digest = hashlib.blake2b(digest_size=16)
+    for part in state if isinstance(state, (list, tuple)) else [state]:
+        if hasattr(part, "numpy"):
+            part = part.numpy()
+        digest.update(part.tobytes() if hasattr(part, "tobytes") else repr(part).encode())
+    return digest.hexdigest()
+
+
+def _local_rng(name):
+    if name == "numpy":
+        import numpy
+
+        _, keys, pos, has_gauss, cached = numpy.random.get_state()  # noqa: NPY002 - the global generator student code may use
+        return [keys, int(pos), int(has_gauss), float(cached)]
+    import torch
+
+    return torch.get_rng_state()
+
+
+def _set_rng(name, state):
+    try:
+        if name == "numpy":
+            import numpy
+
+            keys, pos, has_gauss, cached = state
+            state = ("MT19937", numpy.asarray(keys, dtype=numpy.uint32), int(pos), int(has_gauss), float(cached))
+            numpy.random.set_state(state)  # noqa: NPY002 - the global generator student code may use
+        elif name == "torch" and "torch" in sys.modules:
+            import torch
+
+            torch.set_rng_state(state.to(torch.uint8) if hasattr(state, "to") else state)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ProtocolError(f"the sandbox sent a malformed random generator state ({error})") from None
+
+
+def _restore(local, kind, state):
+    """Apply the new state of an argument that student code changed in place."""
+    try:
+        _restore_unchecked(local, kind, state)
+    except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as error:
+        raise StudentError(f"student code changed an argument in a way that cannot be copied back ({error})") from None
+
+
+def _restore_unchecked(local, kind, state):
+    import numpy
+
+    if kind == "array" and type(local) is numpy.ndarray and isinstance(state, numpy.ndarray):
+        if state.shape != local.shape:
+            raise ValueError(f"an array of shape {local.shape} came back with shape {state.shape}")
+        numpy.copyto(local, state, casting="unsafe")
+    elif kind == "list" and type(local) is list and isinstance(state, list):
+        local[:] = state
+    elif kind == "dict" and type(local) is dict and isinstance(state, dict):
+        local.clear()
+        local.update(state)
+    elif kind == "tensor":
+        import torch
+
+        if isinstance(local, torch.Tensor) and isinstance(state, torch.Tensor) and local.device.type != "meta":
+            with torch.no_grad():
+                local.copy_(state.reshape(local.shape))
+    elif kind == "module":
+        _restore_module(local, state)
+    elif kind in ("optimizer", "scaler") and isinstance(state, dict):
+        local.load_state_dict(state)
+
+
+def _restore_module(module, state):
+    import torch
+
+    if not isinstance(module, torch.nn.Module) or not isinstance(state, dict):
+        return
+    tensors = state.get("state", {})
+    own = module.state_dict()
+    with torch.no_grad():
+        for name, value in tensors.items():
+            if name in own and isinstance(value, torch.Tensor) and own[name].device.type != "meta":
+                if own[name].shape != value.shape:
+                    raise ValueError(f"{name} came back with shape {tuple(value.shape)}")
+                own[name].copy_(value)
+    parameters = dict(module.named_parameters())
+    for name, flag in state.get("requires_grad", {}).items():
+        if name in parameters and isinstance(flag, bool):
+            parameters[name].requires_grad_(flag)
+    modules = dict(module.named_modules())
+    for name, flag in state.get("training", {}).items():
+        if name in modules and isinstance(flag, bool):
+            modules[name].training = flag
+    for name, count in state.get("hooks", {}).items():
+        if name in modules and type(count) is int and 0 <= count < 10_000:
+            target = modules[name]
+            target._forward_hooks.clear()
+            target._forward_pre_hooks.clear()
+            for index in range(count):
+                target._forward_hooks[-1 - index] = _left_behind_hook
+
+
+def _left_behind_hook(module, inputs, output):
+    """Stands for a hook student code left registered on a module it was given (does nothing)."""
+    return None
+
+
+def _crash_message(code, doing):
+    where = f" (in {doing})" if doing else ""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        cause = {"SIGKILL": "killed: the memory limit, or too many processes", "SIGSEGV": "a crash"}.get(name, name)
+        return f"the sandboxed process running student code died{where}: {name} ({cause})"
+    return f"the sandboxed process running student code exited{where} (exit code {code})"
+
+
+def _exception(info, doing):
+    if type(info) is not dict:
+        return ProtocolError("malformed error reply")
+    mro = [str(name) for name in info.get("mro", [])][:32] if type(info.get("mro")) is list else []
+    message = str(info.get("message", ""))[:2000]
+    kind = str(info.get("type", "Exception"))[:100]
+    where = str(info.get("where", ""))[:200]
+    builtin = next(
+        (
+            SAFE_EXCEPTIONS[name.split(".", 1)[1]]
+            for name in mro
+            if name.startswith("builtins.") and name.split(".", 1)[1] in SAFE_EXCEPTIONS
+        ),
+        None,
+    )
+    error = builtin(message) if builtin is not None else StudentError(message)
+    error.remote = {"type": kind, "message": message, "where": where, "doing": doing}
+    return error
+
+
+def describe(error):
+    """One line saying why a test failed, for the gradebook and the student's feedback."""
+    remote = getattr(error, "remote", None)
+    if remote:
+        doing = f"{remote['doing']} " if remote.get("doing") else "student code "
+        where = f" ({remote['where']})" if remote.get("where") else ""
+        text = f"{doing}raised {remote['type']}: {remote['message']}"
+        return _one_line(text) + where
+    return _one_line(f"{type(error).__name__}: {error}" if not isinstance(error, AssertionError) else str(error))
+
+
+def _one_line(text, limit=400):
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class RemoteObject:
+    """A local stand-in for an object that lives in the sandbox."""
+
+    __slots__ = ("_channel", "_generation", "_id", "_types", "_name", "_repr")
+
+    @classmethod
+    def _make(cls, channel, generation, number, type_names, name, text):
+        self = object.__new__(cls)
+        for slot, value in zip(cls.__slots__, (channel, generation, number, tuple(type_names), name, text)):
+            object.__setattr__(self, slot, value)
+        return self
+
+    def _ref(self):
+        channel = object.__getattribute__(self, "_channel")
+        if object.__getattribute__(self, "_generation") != channel.generation:
+            raise StudentError("an object from an earlier run of the sandbox (it was restarted after a failure)")
+        return channel, object.__getattribute__(self, "_id")
+
+    def _label(self):
+        name = object.__getattribute__(self, "_name")
+        if name:
+            return name
+        types_ = object.__getattribute__(self, "_types")
+        return f"a {types_[0].rsplit('.', 1)[-1]}" if types_ else "a student object"
+
+    @property
+    def __class__(self):
+        for name in object.__getattribute__(self, "_types"):
+            module, _, qualname = name.rpartition(".")
+            if module in ("builtins",) and qualname in ("dict", "list", "set", "tuple"):
+                return getattr(builtins, qualname)
+            if module.split(".")[0] not in LOCAL_CLASS_MODULES or module not in sys.modules:
+                continue
+            found = sys.modules[module]
+            for part in qualname.split("."):
+                found = getattr(found, part, None)
+                if found is None:
+                    break
+            if isinstance(found, type):
+                return found
+        return RemoteObject
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__") and name not in FORWARDED_DUNDERS:
+            raise AttributeError(name)
+        channel, number = RemoteObject._ref(self)
+        return channel.value_of(
+            {"op": "getattr", "target": number, "name": name}, f"{RemoteObject._label(self)}.{name}"
+        )
+
+    def __setattr__(self, name, value):
+        channel, number = RemoteObject._ref(self)
+        channel.request(
+            {"op": "setattr", "target": number, "name": name, "value": value},
+            f"setting {RemoteObject._label(self)}.{name}",
+        )
+
+    def __delattr__(self, name):
+        channel, number = RemoteObject._ref(self)
+        channel.request(
+            {"op": "delattr", "target": number, "name": name}, f"deleting {RemoteObject._label(self)}.{name}"
+        )
+
+    def __call__(self, *args, **kwargs):
+        channel, number = RemoteObject._ref(self)
+        return channel.call(number, args, kwargs, RemoteObject._label(self))
+
+    def __getitem__(self, key):
+        channel, number = RemoteObject._ref(self)
+        return channel.value_of(
+            {"op": "getitem", "target": number, "key": key}, f"{RemoteObject._label(self)}[{key!r}]"
+        )
+
+    def __setitem__(self, key, value):
+        channel, number = RemoteObject._ref(self)
+        channel.request(
+            {"op": "setitem", "target": number, "key": key, "value": value},
+            f"setting {RemoteObject._label(self)}[{key!r}]",
+        )
+
+    def __delitem__(self, key):
+        channel, number = RemoteObject._ref(self)
+        channel.request(
+            {"op": "delitem", "target": number, "key": key}, f"deleting {RemoteObject._label(self)}[{key!r}]"
+        )
+
+    def __len__(self):
+        channel, number = RemoteObject._ref(self)
+        value = channel.value_of({"op": "len", "target": number}, f"len({RemoteObject._label(self)})")
+        if type(value) is not int or value < 0:
+            raise ProtocolError("len() of a student object was not a non-negative int")
+        return value
+
+    def __iter__(self):
+        channel, number = RemoteObject._ref(self)
+        items = channel.value_of({"op": "iter", "target": number}, f"iterating over {RemoteObject._label(self)}")
+        if type(items) is not list:
+            raise ProtocolError("iterating over a student object gave no list")
+        return iter(items)
+
+    def __contains__(self, item):
+        channel, number = RemoteObject._ref(self)
+        value = channel.value_of(
+            {"op": "contains", "target": number, "item": item}, f"... in {RemoteObject._label(self)}"
+        )
+        return value is True
+
+    def __bool__(self):
+        channel, number = RemoteObject._ref(self)
+        return channel.value_of({"op": "bool", "target": number}, f"bool({RemoteObject._label(self)})") is True
+
+    def __str__(self):
+        channel, number = RemoteObject._ref(self)
+        value = channel.value_of({"op": "str", "target": number}, f"str({RemoteObject._label(self)})")
+        return value if type(value) is str else ""
+
+    def __repr__(self):
+        text = object.__getattribute__(self, "_repr")
+        return f"<student object {text}>" if text else "<student object>"
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy
+
+        channel, number = RemoteObject._ref(self)
+        value = channel.value_of({"op": "value", "target": number}, f"the value of {RemoteObject._label(self)}")
+        return numpy.asarray(value, dtype=dtype)
+
+    def __deepcopy__(self, memo):
+        channel, number = RemoteObject._ref(self)
+        return channel.value_of({"op": "deepcopy", "target": number}, f"copying {RemoteObject._label(self)}")
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a student object can only be passed to student code, not pickled")
+
+
+class RemoteModule(types.ModuleType):
+    """A student module: attribute access forwards to the module imported in the sandbox."""
+
+    def __init__(self, name, channel):
+        super().__init__(name)
+        self._channel = channel
+        self._generation = channel.generation
+        self._handle_id = channel.import_module(name)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__") and name not in FORWARDED_DUNDERS:
+            raise AttributeError(name)
+        if self._generation != self._channel.generation:
+            self._handle_id = self._channel.import_module(self.__name__)
+            self._generation = self._channel.generation
+        return self._channel.value_of(
+            {"op": "getattr", "target": self._handle_id, "name": name}, f"{self.__name__}.{name}"
+        )
+
+
+class _RemoteLoader(importlib.abc.Loader):
+    def __init__(self, channel):
+        self.channel = channel
+
+    def create_module(self, spec):
+        return RemoteModule(spec.name, self.channel)
+
+    def exec_module(self, module):
+        return None
+
+
+class RemoteFinder(importlib.abc.MetaPathFinder):
+    """Imports of the named student modules resolve to RemoteModules on the channel."""
+
+    def __init__(self, channel, names):
+        self.channel = channel
+        self.names = set(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.names:
+            return importlib.machinery.ModuleSpec(fullname, _RemoteLoader(self.channel), is_package=False)
+        return None
+
+
+def install(channel, names):
+    """Put a RemoteFinder first on sys.meta_path; return it (remove it with uninstall)."""
+    finder = RemoteFinder(channel, names)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def uninstall(finder):
+    if finder in sys.meta_path:
+        sys.meta_path.remove(finder)
+
+
+def forget_student_modules(names):
+    """Before a test: drop the student modules, and every cs_lib module that kept a reference to their
+    objects, so that the test imports them afresh (and the objects of the last test can go)."""
+    for name in list(sys.modules):
+        module = sys.modules[name]
+        if not (name.startswith("cs_lib") or name in names):
+            continue
+        if isinstance(module, RemoteModule) or (not hasattr(module, "__path__") and _holds_student_code(module)):
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is module:
+                delattr(sys.modules[parent], child)
+        elif hasattr(module, "__path__"):
+            for attribute, value in list(vars(module).items()):
+                if isinstance(value, RemoteModule) or type(value) is RemoteObject:
+                    delattr(module, attribute)
+
+
+def _holds_student_code(module):
+    return any(isinstance(value, RemoteModule) or type(value) is RemoteObject for value in list(vars(module).values()))
