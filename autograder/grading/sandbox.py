@@ -15,7 +15,12 @@ started by ``python -m autograder.grading.sandbox <profile.json> <connection_fil
    limits only, and `protections()` says exactly what is missing.
 
 Kernel and grader talk over ZeroMQ IPC sockets in a per-student runtime folder, the only
-writable folder shared with the grader; grades are computed and written by the grader.
+writable folder shared with the grader besides the kernel's outbox (where it leaves the notebook
+variables stateful tests judge, as plain data).
+
+``python -m autograder.grading.sandbox --server <profile.json>`` starts the trusted grader's call
+server (trusted/sandboxed/server.py) in the same sandbox with the same limits: it imports the
+student's code and calls it on request over its stdin/stdout; points are decided outside.
 """
 
 import json
@@ -70,16 +75,24 @@ def bwrap_works():
         return False
 
 
+def _own_cgroups():
+    """{controller: this process's cgroup path} from /proc/self/cgroup ("" for cgroup v2)."""
+    own = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            own[controller] = path
+    return own
+
+
 def _cgroup_v1_dirs():
+    """The grader's own pids and memory cgroups (cgroup v1): kernels' groups are made inside them, so
+    limits an administrator puts on the grading service hold for every kernel too."""
     base = Path("/sys/fs/cgroup")
     if not (base / "pids").is_dir() or not (base / "memory").is_dir():
         return None
-    memory_parent = "/"
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            memory_parent = path
-    return base / "pids", base / "memory" / memory_parent.lstrip("/")
+    own = _own_cgroups()
+    return tuple(base / controller / own.get(controller, "/").lstrip("/") for controller in ("pids", "memory"))
 
 
 def _cgroup_v2_dir():
@@ -140,8 +153,28 @@ def write_kernelspec(jupyter_dir, profile_path):
     return folder
 
 
-def write_profile(path, *, workdir, runtime_dir, overlay, data_dir, limits, use_bwrap, env=None, read_only_files=None):
+SERVER_DIR = Path(__file__).resolve().parent / "trusted" / "sandboxed"
+
+
+def write_profile(
+    path,
+    *,
+    workdir,
+    runtime_dir,
+    overlay,
+    data_dir,
+    limits,
+    use_bwrap,
+    env=None,
+    read_only_files=None,
+    outbox=None,
+    mode="kernel",
+):
+    """Write what the launcher needs: mode "kernel" (a notebook kernel) or "server" (the call server)."""
     profile = {
+        "mode": mode,
+        "server_dir": str(SERVER_DIR),
+        "outbox": str(Path(outbox).resolve()) if outbox else None,
         "workdir": str(Path(workdir).resolve()),
         "runtime_dir": str(Path(runtime_dir).resolve()),
         "overlay": str(Path(overlay).resolve()),
@@ -230,7 +263,8 @@ def _python_paths():
     return chosen
 
 
-def bwrap_command(profile, kernel_argv, connection_file):
+def bwrap_command(profile, kernel_argv, connection_file=None):
+    """The bubblewrap command line around kernel_argv (a kernel with its connection file, or the call server)."""
     limits = profile["limits"]
     work = f"{SANDBOX_ROOT}/work"
     args = [bwrap_path(), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns"]
@@ -251,6 +285,9 @@ def bwrap_command(profile, kernel_argv, connection_file):
         if os.path.isfile(outside):
             args += ["--ro-bind", outside, inside]
     args += ["--ro-bind", profile["overlay"], f"{SANDBOX_ROOT}/lib"]
+    args += ["--ro-bind", profile["server_dir"], f"{SANDBOX_ROOT}/server"]
+    if profile.get("outbox"):
+        args += ["--bind", profile["outbox"], f"{SANDBOX_ROOT}/out"]
     if profile["data_dir"]:
         args += ["--ro-bind", profile["data_dir"], f"{SANDBOX_ROOT}/data"]
     args += ["--size", str(limits["workdir_mb"] * 2**20), "--tmpfs", work]
@@ -260,8 +297,9 @@ def bwrap_command(profile, kernel_argv, connection_file):
         if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
             args += ["--ro-bind", str(path), f"{work}/{path.relative_to(workdir).as_posix()}"]
     args += ["--bind", profile["runtime_dir"], profile["runtime_dir"], "--chdir", work]
-    connection_file = str(Path(connection_file).resolve())
-    args += ["--ro-bind", connection_file, connection_file]
+    if connection_file is not None:
+        connection_file = str(Path(connection_file).resolve())
+        args += ["--ro-bind", connection_file, connection_file]
     args += ["--clearenv"]
     for key, value in _kernel_env(profile, inside=True).items():
         args += ["--setenv", key, value]
@@ -287,59 +325,112 @@ def _kernel_env(profile, inside):
         env["MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
     if profile["data_dir"]:
         env["CS_DATA_DIR"] = f"{SANDBOX_ROOT}/data" if inside else profile["data_dir"]
+    env["CS_WIRE_DIR"] = f"{SANDBOX_ROOT}/server" if inside else profile["server_dir"]
+    if profile.get("outbox"):
+        env["CS_OUTBOX"] = f"{SANDBOX_ROOT}/out" if inside else profile["outbox"]
     if os.environ.get("NBGRADER_EXECUTION"):
         env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
     env.update(profile.get("env") or {})
     return env
 
 
-def launch(profile_path, connection_file, extra_args):
-    profile = json.loads(Path(profile_path).read_text())
+def _limit_this_process(profile):
+    """Enter fresh cgroups (recorded in the runtime folder, for release_cgroups) and set the rlimits."""
     if cgroups_usable():
+        record = Path(profile["runtime_dir"], f"cgroups-{profile['cgroup_id']}-{os.getpid()}.json")
         created = _enter_cgroup(profile)
-        Path(profile["runtime_dir"], f"cgroups-{profile['cgroup_id']}-{os.getpid()}.json").write_text(
-            json.dumps(created)
-        )
+        record.write_text(json.dumps(created))
     _set_rlimits(profile["limits"])
-    kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra_args]
-    # the kernel's own stdout/stderr (start-up notes, os.write(2, ...) from student code) go to a log
-    # in the runtime folder, not to the TA's terminal
-    log = os.open(os.path.join(profile["runtime_dir"], "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+
+
+def _log_to(profile, name, descriptors):
+    """Point the given descriptors at a log in the runtime folder (never the TA's terminal)."""
+    log = os.open(os.path.join(profile["runtime_dir"], name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    for descriptor in descriptors:
+        os.dup2(log, descriptor)
     os.close(log)
+
+
+def _exec(profile, argv, connection_file=None):
     if profile["use_bwrap"]:
-        command = bwrap_command(profile, kernel_argv, connection_file)
+        command = bwrap_command(profile, argv, connection_file)
         os.execv(command[0], command)
     # without bubblewrap: limits only, in a private copy of the working folder
-    work = Path(profile["runtime_dir"]) / "work"
+    work = Path(profile["runtime_dir"]) / f"work-{profile['mode']}"
     if not work.exists():
         shutil.copytree(profile["workdir"], work, symlinks=False, ignore_dangling_symlinks=True)
     os.chdir(work)
-    os.execve(sys.executable, kernel_argv, _kernel_env(profile, inside=False))
+    os.execve(argv[0], argv, _kernel_env(profile, inside=False))
 
 
-def release_cgroups(runtime_dir):
-    """Remove the cgroups the launchers made (after their kernels have exited)."""
+def launch(profile_path, connection_file, extra_args):
+    profile = json.loads(Path(profile_path).read_text())
+    _limit_this_process(profile)
+    kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra_args]
+    # the kernel's own stdout/stderr (start-up notes, os.write(2, ...) from student code) go to a log
+    _log_to(profile, "kernel.log", (1, 2))
+    _exec(profile, kernel_argv, connection_file)
+
+
+def launch_server(profile_path):
+    """The call server: stdin and stdout stay the channel to the grader; stderr goes to a log."""
+    profile = json.loads(Path(profile_path).read_text())
+    _limit_this_process(profile)
+    _log_to(profile, "server.log", (2,))
+    inside = f"{SANDBOX_ROOT}/server" if profile["use_bwrap"] else profile["server_dir"]
+    _exec(profile, [sys.executable, "-u", "-B", f"{inside}/server.py"])
+
+
+def release_cgroups(runtime_dir, wait=5.0):
+    """Remove the cgroups the launchers of this runtime folder made, killing what is left in them.
+
+    A group can only be removed once the kernel has left it; killed processes leave when their
+    parent has reaped them, so the removal waits a little for that.
+    """
+    import time
+
     for record in Path(runtime_dir).glob("cgroups-*.json"):
-        for folder in json.loads(record.read_text()):
+        try:
+            folders = json.loads(record.read_text())
+        except (OSError, ValueError):
+            folders = []
+        for folder in folders:
             procs = Path(folder, "cgroup.procs")
-            try:
-                for pid in procs.read_text().split():
-                    os.kill(int(pid), 9)
-            except OSError:
-                pass
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass
-        record.unlink()
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    pids = procs.read_text().split()
+                except OSError:
+                    break  # already gone
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), 9)
+                    except (OSError, ValueError):
+                        pass
+                try:
+                    os.rmdir(folder)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.02)
+        if not any(os.path.isdir(folder) for folder in folders):
+            record.unlink(missing_ok=True)
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 2 and argv[0] == "--server":
+        launch_server(argv[1])
+        return 1  # launch_server only returns if exec failed
     if len(argv) < 2:
-        print("usage: python -m autograder.grading.sandbox PROFILE.json CONNECTION_FILE [kernel args]", file=sys.stderr)
+        print(
+            "usage: python -m autograder.grading.sandbox PROFILE.json CONNECTION_FILE [kernel args]\n"
+            "       python -m autograder.grading.sandbox --server PROFILE.json",
+            file=sys.stderr,
+        )
         return 2
     launch(argv[0], argv[1], argv[2:])
     return 1  # launch only returns if exec failed
