@@ -19,7 +19,8 @@ import pytest
 
 import cells
 from autograder.common import paths
-from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
+from autograder.common.course import load_course
+from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN, source_notebook
 from autograder.instructor.authoring import make_stub
 from cs_lib.classifiers import linear_classifier
 from cs_lib.classifiers.linear_classifier import INIT_SCALE, LinearClassifier, LinearSVM, Softmax
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.a1
 A1 = "a1"
 SVM = "cs_lib.classifiers.linear_svm."
 SOFTMAX = "cs_lib.classifiers.softmax."
+FEATURES = "cs_lib.features."
 CELLS = {
     "svm_loss_naive": ["svm_naive", "svm_naive_matches_vectorized"],
     "svm_loss_vectorized": ["svm_vectorized", "svm_naive_matches_vectorized"],
@@ -40,6 +42,8 @@ CELLS = {
     "LinearClassifier.train": ["linear_classifier_train"],
     "LinearSVM.loss": ["classifier_losses"],
     "Softmax.loss": ["classifier_losses"],
+    "colour_histogram": ["colour_histogram"],
+    "gradient_histogram": ["gradient_histogram"],
 }
 STATEFUL = {"best_svm_accuracy", "best_softmax_accuracy"}
 
@@ -317,6 +321,121 @@ def softmax_loss_with_the_naive_loops(self, X_batch, y_batch, reg):
     return softmax_loops(self.W, X_batch, y_batch, reg)
 
 
+# ---- hand-designed features ----------------------------------------------------------------------------
+
+
+def colour_boxes(images, bins, top=256, order=(0, 1, 2)):
+    """Each pixel's colour box number (N, H * W), with switches for classic mistakes."""
+    images = np.asarray(images, dtype=np.float64)
+    intervals = np.minimum(np.floor(images * bins / top).astype(int), bins - 1)
+    first, second, third = (intervals[:, channel] for channel in order)
+    return ((first * bins + second) * bins + third).reshape(len(images), -1)
+
+
+def colour_histogram_with(bins_of=colour_boxes, normalise=True, **switches):
+    def colour_histogram(images, bins=4):
+        boxes = bins_of(images, bins, **switches)
+        counts = np.stack([np.bincount(row, minlength=bins**3) for row in boxes]).astype(float)
+        return counts / boxes.shape[1] if normalise else counts
+
+    return colour_histogram
+
+
+def colour_histogram_per_channel(images, bins=4):
+    images = np.asarray(images, dtype=np.float64)
+    intervals = np.minimum(np.floor(images * bins / 256).astype(int), bins - 1)
+    N, C = images.shape[:2]
+    counts = [np.bincount(intervals[n, c].ravel(), minlength=bins) for n in range(N) for c in range(C)]
+    return np.array(counts, dtype=float).reshape(N, C * bins) / intervals[0, 0].size
+
+
+def colour_histogram_with_histogramdd(images, bins=4):
+    images = np.asarray(images, dtype=np.float64)
+    pixels = images.transpose(0, 2, 3, 1).reshape(len(images), -1, 3)
+    histograms = [np.histogramdd(p, bins=bins, range=[(0, 256)] * 3)[0].ravel() for p in pixels]
+    return np.array(histograms) / pixels.shape[1]
+
+
+def oriented_gradients(
+    images,
+    cell_size=8,
+    num_orientations=9,
+    grey=lambda images: images.mean(axis=1),
+    gradient="filter",
+    swap=False,
+    flip_y=False,
+    signed=False,
+    votes="magnitude",
+    cell_order="rows",
+    bin_major=False,
+    fixed_orientations=None,
+    radians=False,
+):
+    """HOG-like features with switches for classic mistakes (radians: a valid variant)."""
+    images = np.asarray(images, dtype=np.float64)
+    N, _, H, W = images.shape
+    num_orientations = fixed_orientations or num_orientations
+    intensity = grey(images)
+    if gradient == "np.gradient":
+        gy, gx = np.gradient(intensity, axis=(1, 2))
+    elif gradient == "wrap":
+        gx = np.roll(intensity, -1, axis=2) - np.roll(intensity, 1, axis=2)
+        gy = np.roll(intensity, -1, axis=1) - np.roll(intensity, 1, axis=1)
+    else:
+        gx, gy = np.zeros_like(intensity), np.zeros_like(intensity)
+        gx[:, :, 1:-1] = intensity[:, :, 2:] - intensity[:, :, :-2]
+        gy[:, 1:-1] = intensity[:, 2:] - intensity[:, :-2]
+    if swap:
+        gx, gy = gy, gx
+    if flip_y:
+        gy = -gy
+    magnitude = np.hypot(gx, gy) if votes == "magnitude" else np.ones_like(gx)
+    if radians:
+        angle = np.mod(np.arctan2(gy, gx), np.pi)
+        k = np.floor(angle / (np.pi / num_orientations)).astype(int)
+    else:
+        full = 360.0 if signed else 180.0
+        angle = np.mod(np.degrees(np.arctan2(gy, gx)), full)
+        k = np.floor(angle / (full / num_orientations)).astype(int)
+    k = np.minimum(k, num_orientations - 1)
+    down, across = H // cell_size, W // cell_size
+    if cell_order == "rows":
+        cell = (np.arange(H)[:, None] // cell_size) * across + np.arange(W)[None, :] // cell_size
+    else:
+        cell = (np.arange(W)[None, :] // cell_size) * down + np.arange(H)[:, None] // cell_size
+    features = np.zeros((N, down * across, num_orientations))
+    for n in range(N):
+        np.add.at(features[n], (cell.ravel(), k[n].ravel()), magnitude[n].ravel())
+    if bin_major:
+        features = features.transpose(0, 2, 1)
+    return features.reshape(N, -1)
+
+
+def gradient_histogram_with(**switches):
+    def gradient_histogram(images, cell_size=8, num_orientations=9):
+        return oriented_gradients(images, cell_size, num_orientations, **switches)
+
+    return gradient_histogram
+
+
+def gradient_histogram_pixel_by_pixel(images, cell_size=8, num_orientations=9):
+    import math
+
+    images = np.asarray(images, dtype=np.float64)
+    N, _, H, W = images.shape
+    features = np.zeros((N, H // cell_size, W // cell_size, num_orientations))
+    grey = images.mean(axis=1)
+    for n in range(N):
+        for r in range(H):
+            for c in range(W):
+                gx = grey[n, r, c + 1] - grey[n, r, c - 1] if 0 < c < W - 1 else 0.0
+                gy = grey[n, r + 1, c] - grey[n, r - 1, c] if 0 < r < H - 1 else 0.0
+                angle = math.atan2(gy, gx) % math.pi
+                k = min(int(angle * num_orientations / math.pi), num_orientations - 1)
+                features[n, r // cell_size, c // cell_size, k] += math.sqrt(gx * gx + gy * gy)
+    return features.reshape(N, -1)
+
+
 # ---- the cases ------------------------------------------------------------------------------------
 
 # bug: (overrides, the function whose cells must fail, "visible" if the visible part alone catches it,
@@ -434,6 +553,81 @@ WRONG = {
     ),
     "Softmax.loss uses the SVM loss": ({(Softmax, "loss"): softmax_loss_with_the_svm}, "Softmax.loss", "visible"),
     "LinearSVM.loss drops reg": ({(LinearSVM, "loss"): svm_loss_without_reg}, "LinearSVM.loss", "hidden"),
+    "colour_histogram counts pixels instead of fractions": (
+        {FEATURES + "colour_histogram": colour_histogram_with(normalise=False)},
+        "colour_histogram",
+        "visible",
+    ),
+    "colour_histogram numbers the boxes b, g, r": (
+        {FEATURES + "colour_histogram": colour_histogram_with(order=(2, 1, 0))},
+        "colour_histogram",
+        "visible",
+    ),
+    "colour_histogram cuts 0..255 into intervals of width 255 / bins": (
+        {FEATURES + "colour_histogram": colour_histogram_with(top=255)},
+        "colour_histogram",
+        "visible",
+    ),
+    "colour_histogram histograms each channel separately": (
+        {FEATURES + "colour_histogram": colour_histogram_per_channel},
+        "colour_histogram",
+        "visible",
+    ),
+    "gradient_histogram counts pixels instead of adding magnitudes": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(votes="count")},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram uses signed orientations (0 to 360 degrees)": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(signed=True)},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram uses np.gradient (halved, one-sided at the border)": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(gradient="np.gradient")},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram wraps around the image's border": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(gradient="wrap")},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram swaps gx and gy": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(swap=True)},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram counts rows upwards (gy negated)": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(flip_y=True)},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram sums the colour channels instead of averaging them": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(grey=lambda images: images.sum(axis=1))},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram uses the red channel only": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(grey=lambda images: images[:, 0])},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram orders the cells column by column": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(cell_order="columns")},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram puts the orientations outermost": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(bin_major=True)},
+        "gradient_histogram",
+        "visible",
+    ),
+    "gradient_histogram always uses 9 orientations": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(fixed_orientations=9)},
+        "gradient_histogram",
+        "hidden",
+    ),
 }
 
 VALID = {
@@ -472,6 +666,22 @@ VALID = {
     "LinearSVM.loss and Softmax.loss with the naive losses": (
         {(LinearSVM, "loss"): svm_loss_with_the_naive_loops, (Softmax, "loss"): softmax_loss_with_the_naive_loops},
         ["LinearSVM.loss", "Softmax.loss"],
+    ),
+    "colour_histogram with np.histogramdd": (
+        {FEATURES + "colour_histogram": colour_histogram_with_histogramdd},
+        ["colour_histogram"],
+    ),
+    "colour_histogram with np.bincount on box numbers written here": (
+        {FEATURES + "colour_histogram": colour_histogram_with()},
+        ["colour_histogram"],
+    ),
+    "gradient_histogram in radians with np.add.at": (
+        {FEATURES + "gradient_histogram": gradient_histogram_with(radians=True)},
+        ["gradient_histogram"],
+    ),
+    "gradient_histogram pixel by pixel": (
+        {FEATURES + "gradient_histogram": gradient_histogram_pixel_by_pixel},
+        ["gradient_histogram"],
     ),
 }
 
@@ -546,8 +756,9 @@ def test_the_reference_class_methods_are_restored_after_patching():
 def stub_overrides():
     """Every graded function and method of a1 replaced by its starter stub (made from the reference)."""
     stubs = {}
-    for name in ("linear_svm", "softmax", "linear_classifier"):
-        source = make_stub((paths.SOLUTIONS_CS_LIB / "classifiers" / f"{name}.py").read_text())
+    for name in ("classifiers/linear_svm", "classifiers/softmax", "classifiers/linear_classifier", "features"):
+        source = make_stub((paths.SOLUTIONS_CS_LIB / f"{name}.py").read_text())
+        name = name.split("/")[-1]
         exec(compile(source, f"<stub {name}>", "exec"), stubs.setdefault(name, {"__name__": f"stub_{name}"}))
     classes = stubs["linear_classifier"]
     return {
@@ -559,33 +770,12 @@ def stub_overrides():
         (LinearClassifier, "predict"): classes["LinearClassifier"].predict,
         (LinearSVM, "loss"): classes["LinearSVM"].loss,
         (Softmax, "loss"): classes["Softmax"].loss,
+        FEATURES + "colour_histogram": stubs["features"]["colour_histogram"],
+        FEATURES + "gradient_histogram": stubs["features"]["gradient_histogram"],
     }
 
 
-# ---- the accuracy checks, which read the notebook's data and hyperparameters ---------------------------
-
-
-@pytest.fixture(scope="module")
-def notebook_state():
-    """What the accuracy checks read from the notebook: its preprocessed embedded data (pixels / 255, centred,
-    bias column) and the data dict."""
-    from cs_lib.datasets import get_cifar10_data
-
-    data = get_cifar10_data(subtract_mean=False, dataset="embedded")
-    mean_image = data["X_train"].mean(axis=0)
-
-    def preprocess(images):
-        rows = (images - mean_image).reshape(len(images), -1) / 255
-        return np.hstack([rows, np.ones((len(images), 1))])
-
-    return {
-        "data": data,
-        "X_train": preprocess(data["X_train"]),
-        "y_train": data["y_train"],
-        "X_val": preprocess(data["X_val"]),
-        "y_val": data["y_val"],
-    }
-
+# ---- the accuracy checks, which judge the recorded hyperparameters with data they load themselves ------
 
 BEST = {
     "best_svm_accuracy": ("best_svm", {"learning_rate": 1e-2, "reg": 1e-2}),
@@ -593,35 +783,49 @@ BEST = {
 }
 
 
+def test_the_accuracy_checks_read_only_the_hyperparameters_they_declare():
+    """Trusted grading hands a stateful test only the variables its reads= names, as plain data."""
+    course = load_course()
+    assignment = course.assignment(A1)
+    notebook = source_notebook(assignment.source_notebook(assignment.notebooks[0]), course, A1)
+    reads = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.metadata.get("reads")
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert {grade_id for grade_id, names in reads.items() if names} == STATEFUL
+    for grade_id, (name, _) in BEST.items():
+        assert reads[grade_id] == [name]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("grade_id", sorted(STATEFUL))
 @pytest.mark.parametrize("train", ["reference", "sampling without replacement"])
-def test_accuracy_checks_pass_the_notebooks_hyperparameters_with_any_valid_sgd(notebook_state, grade_id, train):
-    # the threshold must leave room for other minibatches than the reference's
+def test_accuracy_checks_pass_the_notebooks_hyperparameters_with_any_valid_sgd(grade_id, train):
+    # the threshold must leave room for other minibatches than the reference's; the namespace holds nothing but
+    # the recorded hyperparameters, so the check loads and preprocesses the data itself
     name, hyperparameters = BEST[grade_id]
     overrides = {} if train == "reference" else {(LinearClassifier, "train"): make_train(step_without_replacement)}
-    passed, message = run(grade_id, overrides, namespace=notebook_state | {name: hyperparameters})
+    passed, message = run(grade_id, overrides, namespace={name: hyperparameters})
     assert passed, message
 
 
 @pytest.mark.slow
-def test_accuracy_check_fails_a_learning_rate_too_small_to_learn_in_100_steps(notebook_state):
-    passed, message = run(
-        "best_svm_accuracy", namespace=notebook_state | {"best_svm": {"learning_rate": 1e-5, "reg": 1e-2}}
-    )
+def test_accuracy_check_fails_a_learning_rate_too_small_to_learn_in_100_steps():
+    passed, message = run("best_svm_accuracy", namespace={"best_svm": {"learning_rate": 1e-5, "reg": 1e-2}})
     assert not passed and "below 0.3" in message
 
 
 @pytest.mark.parametrize("grade_id", sorted(STATEFUL))
-def test_accuracy_checks_want_a_dict_with_learning_rate_and_reg(notebook_state, grade_id):
+def test_accuracy_checks_want_a_dict_with_learning_rate_and_reg(grade_id):
     name, _ = BEST[grade_id]
     for recorded in ({"lr": 0.1, "reg": 0.01}, [0.1, 0.01], {"learning_rate": 0.1}):
-        passed, message = run(grade_id, namespace=notebook_state | {name: recorded})
+        passed, message = run(grade_id, namespace={name: recorded})
         assert not passed and "keys 'learning_rate' and 'reg'" in message
 
 
 @pytest.mark.parametrize("grade_id", cells.test_cell_ids(A1, include_stateful=True))
-def test_the_starter_stubs_earn_no_points(notebook_state, grade_id):
-    namespace = notebook_state | {name: hyperparameters for name, hyperparameters in BEST.values()}
+def test_the_starter_stubs_earn_no_points(grade_id):
+    namespace = {name: hyperparameters for name, hyperparameters in BEST.values()}
     passed, message = run(grade_id, stub_overrides(), namespace=namespace)
     assert not passed and "NotImplementedError" in message
