@@ -1,10 +1,12 @@
 """python -m autograder: one command, one subcommand per verb.
 
-Instructor: release, verify.  TA: init, collect, grade, feedback, export, demo.
-Student: check, progress.  Each subcommand's --help says what it reads and writes.
+Instructor: release, verify, publish, demo.  TA: init, collect, grade, feedback, export.
+Student: check, progress, submit.  Each subcommand's --help says what it reads and writes.
+The student edition (`publish`) ships only the student commands.
 """
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -141,6 +143,34 @@ def cmd_progress(args):
     return 0
 
 
+def cmd_submit(args):
+    from autograder.student.submit import SubmitError, submit
+
+    try:
+        submission = submit(args.assignment, args.student, out_dir=args.out, run_check=not args.no_check)
+    except SubmitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if submission.report is not None:
+        print(submission.report.table())
+    print(submission.summary())
+    return 0
+
+
+def cmd_publish(args):
+    from autograder.instructor.leakcheck import LeakError
+    from autograder.instructor.publish import publish
+
+    course = load_course()
+    try:
+        result = publish(args.dest, course, git=args.git)
+    except LeakError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
 def cmd_demo(args):
     from autograder.instructor.demo import run_demo
 
@@ -162,7 +192,16 @@ def cmd_demo(args):
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    # the student edition ships autograder/common and autograder/student only, so it offers their commands only
+    if importlib.util.find_spec("autograder.instructor") is not None:
+        _add_instructor_commands(commands)
+    if importlib.util.find_spec("autograder.grading") is not None:
+        _add_ta_commands(commands)
+    _add_student_commands(commands)
+    return parser
 
+
+def _add_instructor_commands(commands):
     release = commands.add_parser(
         "release",
         help="regenerate the starter stubs, assignments/ notebooks and manifest from solutions/",
@@ -182,6 +221,36 @@ def build_parser():
     verify.add_argument("--keep", help="write the executed notebooks to this folder")
     verify.set_defaults(func=cmd_verify)
 
+    publish = commands.add_parser(
+        "publish",
+        help="write the student edition (no solutions, hidden tests or grading tools) into DEST",
+        description="Write the student edition into DEST: starter cs_lib, assignments/ (Colab cells fetch "
+        "[course] student_repository), datasets/ tooling, packaging, the student commands, its README and tests. "
+        "Refuses (writing nothing) when the leak check finds a line of a solution, hidden test or instructor-only "
+        "file in it. DEST must be empty, new or an earlier edition.",
+    )
+    publish.add_argument("dest", type=Path)
+    publish.add_argument(
+        "--git",
+        action="store_true",
+        help="make DEST a git repository and commit the edition (one commit per publish; history is never rewritten)",
+    )
+    publish.set_defaults(func=cmd_publish)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the whole TA workflow on three sample students, offline",
+        description="In a temporary course directory: release every assignment, make three sample students "
+        "(reference, starter, halfdone), collect, grade in parallel, write feedback and grades.csv, "
+        "and print the grade table.",
+    )
+    demo.add_argument("--workdir", type=Path, help="keep everything here instead of a temporary folder")
+    demo.add_argument("--assignments", nargs="*")
+    demo.add_argument("--jobs", type=int, default=None)
+    demo.set_defaults(func=cmd_demo)
+
+
+def _add_ta_commands(commands):
     init = commands.add_parser(
         "init",
         help="create a TA course directory: nbgrader config, gradebook, roster, assignments",
@@ -250,6 +319,8 @@ def build_parser():
     export.add_argument("--out", type=Path)
     export.set_defaults(func=cmd_export)
 
+
+def _add_student_commands(commands):
     check = commands.add_parser(
         "check",
         help="students: run the visible tests on your work and print a per-question table",
@@ -269,18 +340,19 @@ def build_parser():
     progress_parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     progress_parser.set_defaults(func=cmd_progress)
 
-    demo = commands.add_parser(
-        "demo",
-        help="the whole TA workflow on three sample students, offline",
-        description="In a temporary course directory: release every assignment, make three sample students "
-        "(reference, starter, halfdone), collect, grade in parallel, write feedback and grades.csv, "
-        "and print the grade table.",
+    submit = commands.add_parser(
+        "submit",
+        help="students: run the visible tests, then pack an assignment into <student>_<assignment>.zip to hand in",
+        description="Run the assignment's visible tests (reported, never blocking), then write "
+        "OUT/<student>_<assignment>.zip holding exactly what the TA's collect takes: the notebooks, your cs_lib "
+        "files for the assignment and its extra files. Refuses (exit 1, no zip) when a file is missing, unreadable "
+        "or over collect's size limit.",
     )
-    demo.add_argument("--workdir", type=Path, help="keep everything here instead of a temporary folder")
-    demo.add_argument("--assignments", nargs="*")
-    demo.add_argument("--jobs", type=int, default=None)
-    demo.set_defaults(func=cmd_demo)
-    return parser
+    submit.add_argument("assignment")
+    submit.add_argument("--student", required=True, help="your student id; the zip is named after it")
+    submit.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
+    submit.add_argument("--no-check", action="store_true", help="pack without running the visible tests")
+    submit.set_defaults(func=cmd_submit)
 
 
 def main(argv=None):

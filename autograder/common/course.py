@@ -50,6 +50,8 @@ class Course:
     repository: str
     branch: str
     assignments: tuple = field(default_factory=tuple)
+    # the student edition's repository (`publish`): what students clone and its notebooks' Colab cells fetch
+    student_repository: str = ""
     root: Path = paths.SOLUTIONS
     course_file: Path = paths.COURSE_FILE
 
@@ -126,6 +128,7 @@ def load_course(path=None):
         repository=info.get("repository", ""),
         branch=info.get("branch", "main"),
         assignments=tuple(assignments),
+        student_repository=info.get("student_repository", ""),
         root=path.parent,
         course_file=path,
     )

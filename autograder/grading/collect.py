@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from autograder.common.submission import MAX_EXTRA_BYTES, MAX_MEMBER_BYTES
+
 STUDENT_FILES_DIR = "_student_files"
-MAX_MEMBER_BYTES = {".ipynb": 50 * 2**20, ".py": 2 * 2**20}
-MAX_EXTRA_BYTES = 512 * 2**20
 
 
 @dataclass

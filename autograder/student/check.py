@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.common import paths
+from autograder.common.checksum import compute_checksum
 from autograder.common.course import CourseError, load_manifest
 from autograder.common.execute import run_notebook
 
@@ -76,8 +77,6 @@ class CheckReport:
 
 
 def _modified_tests(notebook):
-    from nbgrader.utils import compute_checksum
-
     changed = []
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
