@@ -18,6 +18,8 @@ def cmd_release(args):
 
     course = load_course()
     files = release.build(course)
+    if args.exchange is not None:
+        return _release_to_exchange(course, files, args)
     if args.check:
         changed = release.stale(files)
         if changed:
@@ -31,6 +33,19 @@ def cmd_release(args):
     print(f"regenerated {len(files)} files, {len(changed)} changed")
     for name in changed:
         print(f"  {name}")
+    return 0
+
+
+def _release_to_exchange(course, files, args):
+    from autograder.grading.exchange import release_to_exchange
+    from autograder.grading.nbgrader_course import exchange_root
+
+    root = Path(args.exchange) if args.exchange else exchange_root()
+    for assignment_id in args.assignments or [a.id for a in course.assignments]:
+        folder = release_to_exchange(root, course.id, course.assignment(assignment_id), files)
+        print(
+            f"{assignment_id}: released to {folder} (students: Assignment List > Fetch, or nbgrader fetch_assignment)"
+        )
     return 0
 
 
@@ -59,12 +74,26 @@ def cmd_init(args):
         db_url=args.db,
         assignment_ids=args.assignments or None,
         cell_timeout=args.cell_timeout,
+        due=_due_dates(args.due),
+        exchange=args.exchange,
     )
     print(
         f"course directory {args.course_dir} ready: gradebook {settings['db_url']}, "
         f"assignments {', '.join(settings['assignments'])}"
     )
+    for assignment_id, when in settings.get("due", {}).items():
+        print(f"  {assignment_id} due {when}")
     return 0
+
+
+def _due_dates(values):
+    due = {}
+    for value in values or []:
+        assignment_id, sep, when = value.partition("=")
+        if not sep or not assignment_id.strip() or not when.strip():
+            raise CourseError(f'--due takes ASSIGNMENT=WHEN, e.g. --due a1="2025-10-03 23:59 UTC" (got {value!r})')
+        due[assignment_id.strip()] = when.strip()
+    return due
 
 
 def cmd_collect(args):
@@ -72,14 +101,31 @@ def cmd_collect(args):
     from autograder.grading.course_dir import roster_ids
 
     course = load_course()
-    results = collect(
-        args.course_dir, course, args.assignment, args.submissions, roster_ids(args.course_dir), pattern=args.pattern
-    )
+    if args.exchange is not None:
+        from autograder.grading.course_dir import load_settings
+        from autograder.grading.exchange import collect_exchange
+        from autograder.grading.nbgrader_course import exchange_root
+
+        if args.submissions is not None:
+            raise CourseError("collect takes a folder of zips or --exchange, not both")
+        root = Path(args.exchange) if args.exchange else exchange_root(args.course_dir)
+        course_id = load_settings(args.course_dir)["course_id"]
+        results = collect_exchange(
+            args.course_dir, course, args.assignment, root, roster_ids(args.course_dir), course_id
+        )
+        what = "submissions"
+    elif args.submissions is None:
+        raise CourseError("collect needs a folder of zips (collect COURSE a1 SUBMISSIONS) or --exchange [PATH]")
+    else:
+        roster = roster_ids(args.course_dir)
+        results = collect(args.course_dir, course, args.assignment, args.submissions, roster, pattern=args.pattern)
+        what = "zips"
     print(f"{'zip':<28} {'student':<16} {'status':<16} problems")
     for item in results:
         print(f"{item.zip_name:<28} {item.student:<16} {item.status:<16} {'; '.join(item.problems)}")
+    results = [item for item in results if item.status != "superseded"]
     bad = [item for item in results if item.status not in ("ok", "warnings")]
-    print(f"collected {len(results) - len(bad)} of {len(results)} zips")
+    print(f"collected {len(results) - len(bad)} of {len(results)} {what}")
     return 1 if bad or not results else 0
 
 
@@ -120,11 +166,39 @@ def cmd_feedback(args):
 
 
 def cmd_export(args):
-    from autograder.grading.export import export
+    from autograder.grading.export import export_report
 
-    for path in export(args.course_dir, args.out):
+    paths, pending = export_report(args.course_dir, args.out)
+    for path in paths:
         print(path)
+    if pending:
+        print("still to grade:")
+        for student, items in pending.items():
+            print(f"  {student}: {'; '.join(items)}")
     return 0
+
+
+def cmd_review(args):
+    from autograder.grading import review
+
+    if args.student is None:
+        if args.accept or args.reject:
+            raise CourseError("name the student to decide on: review COURSE ASSIGNMENT STUDENT --accept|--reject")
+        print(review.table(review.held_submissions(args.course_dir, args.assignment)))
+        return 0
+    if args.accept == args.reject:
+        raise CourseError("say --accept (restore the automatic points) or --reject (keep them at 0), with --reason")
+    decision = review.decide(
+        args.course_dir, args.assignment, args.student, "accept" if args.accept else "reject", args.reason, by=args.by
+    )
+    print(f"{args.student} {args.assignment}: {review.describe(decision)}")
+    return 0
+
+
+def cmd_formgrader(args):
+    from autograder.grading.formgrader import serve
+
+    return serve(args.course_dir, ip=args.ip, port=args.port, out=lambda line: print(line, flush=True))
 
 
 def cmd_check(args):
@@ -209,6 +283,16 @@ def _add_instructor_commands(commands):
         "assignments/manifest.json and README's Colab links from solutions/.",
     )
     release.add_argument("--check", action="store_true", help="write nothing; exit 1 if any generated file is stale")
+    release.add_argument(
+        "--exchange",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="JupyterHub: put the student release (notebooks and the assignment's starter cs_lib files) into "
+        "nbgrader's exchange PATH/<course id>/outbound/<assignment>/ (default PATH /srv/nbgrader/exchange) "
+        "instead of writing the repository",
+    )
+    release.add_argument("--assignments", nargs="*", help="with --exchange: the assignments to release (default: all)")
     release.set_defaults(func=cmd_release)
 
     verify = commands.add_parser(
@@ -262,6 +346,14 @@ def _add_ta_commands(commands):
     init.add_argument("--db", help="gradebook SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
     init.add_argument("--assignments", nargs="*", help="assignment ids (default: all)")
     init.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell while grading")
+    init.add_argument(
+        "--due",
+        action="append",
+        metavar="ASSIGNMENT=WHEN",
+        help='due date for late penalties, e.g. --due a1="2025-10-03 23:59 Europe/Berlin" (repeatable; UTC '
+        "without a zone; kept when init runs again)",
+    )
+    init.add_argument("--exchange", type=Path, help="nbgrader exchange folder for JupyterHub hand-ins")
     init.set_defaults(func=cmd_init)
 
     collect = commands.add_parser(
@@ -272,8 +364,16 @@ def _add_ta_commands(commands):
     )
     collect.add_argument("course_dir", type=Path)
     collect.add_argument("assignment")
-    collect.add_argument("submissions", type=Path)
+    collect.add_argument("submissions", type=Path, nargs="?", help="folder of zips (or use --exchange)")
     collect.add_argument("--pattern", help="regex with a (?P<student>...) group to read the id from zip names")
+    collect.add_argument(
+        "--exchange",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="JupyterHub: take each student's latest submission from nbgrader's exchange inbound folder "
+        "(default PATH: c.Exchange.root in the course's nbgrader_config.py); timestamps are kept",
+    )
     collect.set_defaults(func=cmd_collect)
 
     grade = commands.add_parser(
@@ -318,6 +418,36 @@ def _add_ta_commands(commands):
     export.add_argument("course_dir", type=Path)
     export.add_argument("--out", type=Path)
     export.set_defaults(func=cmd_export)
+
+    review = commands.add_parser(
+        "review",
+        help="submissions held for review: list them, or accept/reject one with a reason",
+        description="Without STUDENT: list the submissions whose automatic points are withheld because the "
+        "tamper scan flagged them, with findings, points and decisions. With STUDENT and --accept (restore the "
+        "automatic points) or --reject (keep them at 0) and --reason: record the decision (who, when, why) in "
+        "the gradebook; export shows it and a regrade of the same submission keeps it.",
+    )
+    review.add_argument("course_dir", type=Path)
+    review.add_argument("assignment")
+    review.add_argument("student", nargs="?")
+    verdict = review.add_mutually_exclusive_group()
+    verdict.add_argument("--accept", action="store_true", help="restore the automatic points")
+    verdict.add_argument("--reject", action="store_true", help="keep the automatic points at 0")
+    review.add_argument("--reason", help="why (required with --accept or --reject)")
+    review.add_argument("--by", help="who decides (default: your user name)")
+    review.set_defaults(func=cmd_review)
+
+    formgrader = commands.add_parser(
+        "formgrader",
+        help="grade written answers by hand: JupyterLab with nbgrader's formgrader on the course, on localhost",
+        description="Start JupyterLab on COURSE_DIR with nbgrader's formgrader (manual grading of written answers "
+        "and tasks with comments, the autograded notebooks, made inert) and print its URL with the token. "
+        "No browser is opened; serves until Ctrl-C.",
+    )
+    formgrader.add_argument("course_dir", type=Path)
+    formgrader.add_argument("--port", type=int, help="default: a free port")
+    formgrader.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1 only)")
+    formgrader.set_defaults(func=cmd_formgrader)
 
 
 def _add_student_commands(commands):

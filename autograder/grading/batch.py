@@ -150,7 +150,7 @@ def grade(
 
         def record(job, result):
             timestamp = submission_timestamp(course_dir / "submitted" / job["student"] / assignment_id)
-            results.append(commit(gradebook, assignment, result, kinds, timestamp))
+            results.append(commit(gradebook, assignment, result, kinds, timestamp, course_dir=course_dir))
             install_autograded(course_dir, assignment_id, result)
             bar.update(1)
             bar.set_postfix(last=job["student"], refresh=False)

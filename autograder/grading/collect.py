@@ -73,64 +73,72 @@ def _match(path, wanted):
     return None
 
 
-def collect_zip(zip_path, student, assignment, course, destination):
-    """Unpack one student's zip into destination (submitted/<student>/<assignment>)."""
-    result = Collected(student=student, zip_name=Path(zip_path).name)
+@dataclass
+class Member:
+    """One file of a submission, from a zip or a folder: its relative path, size and a way to read it."""
+
+    path: PurePosixPath
+    size: int
+    read: object
+    refusal: str = None
+
+
+def zip_members(archive):
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        path, refusal = _safe_member(info)
+        yield Member(path=path, size=info.file_size, read=lambda info=info: archive.read(info), refusal=refusal)
+
+
+def collect_members(members, student, source_name, assignment, destination, timestamp, ignore=()):
+    """Write the files the assignment names from members into destination (submitted/<student>/<assignment>),
+    via a staging folder renamed into place; return a Collected report. `ignore` lists relative paths
+    that are silently skipped (files the course itself put there)."""
+    result = Collected(student=student, zip_name=source_name)
     notebook_names = [f"{name}.ipynb" for name in assignment.notebooks]
     student_files = list(assignment.student_files)
     provided = set()
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as error:
-        result.status = "unreadable"
-        result.problems.append(f"unreadable zip: {error}")
-        return result
     staging = destination.with_name(destination.name + ".collecting")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    newest = None
-    with archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            path, refusal = _safe_member(info)
-            if refusal:
-                result.problems.append(f"ignored {refusal}")
-                continue
-            if "__MACOSX" in path.parts or path.name.startswith("._"):
-                continue
-            target = None
-            if (name := _match(path, notebook_names)) is not None:
-                target, bucket, limit = staging / name, result.notebooks, MAX_MEMBER_BYTES[".ipynb"]
-            elif (name := _match(path, student_files)) is not None:
-                target, bucket, limit = (
-                    staging / STUDENT_FILES_DIR / name,
-                    result.student_files,
-                    MAX_MEMBER_BYTES[".py"],
-                )
-            elif (name := _match(path, assignment.extra_files)) is not None:
-                target, bucket, limit = staging / name, result.extra_files, MAX_EXTRA_BYTES
-            elif "cs_lib" in path.parts and path.suffix == ".py":
-                provided.add("cs_lib/" + "/".join(path.parts[path.parts.index("cs_lib") + 1 :]))
-                continue
-            else:
-                continue
-            if name in bucket:
-                result.problems.append(f"{name} appears twice in the zip; kept the first")
-                continue
-            if info.file_size > limit:
-                result.problems.append(f"ignored {name}: {info.file_size} bytes is over the {limit} byte limit")
-                continue
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as error:
-                result.problems.append(f"could not read {name} from the zip: {error}")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            bucket.append(name)
-            stamp = datetime(*info.date_time, tzinfo=timezone.utc)
-            newest = stamp if newest is None or stamp > newest else newest
+    for member in members:
+        if member.refusal:
+            result.problems.append(f"ignored {member.refusal}")
+            continue
+        path = member.path
+        if "__MACOSX" in path.parts or path.name.startswith("._") or path.as_posix() in ignore:
+            continue
+        target = None
+        if (name := _match(path, notebook_names)) is not None:
+            target, bucket, limit = staging / name, result.notebooks, MAX_MEMBER_BYTES[".ipynb"]
+        elif (name := _match(path, student_files)) is not None:
+            target, bucket, limit = (
+                staging / STUDENT_FILES_DIR / name,
+                result.student_files,
+                MAX_MEMBER_BYTES[".py"],
+            )
+        elif (name := _match(path, assignment.extra_files)) is not None:
+            target, bucket, limit = staging / name, result.extra_files, MAX_EXTRA_BYTES
+        elif "cs_lib" in path.parts and path.suffix == ".py":
+            provided.add("cs_lib/" + "/".join(path.parts[path.parts.index("cs_lib") + 1 :]))
+            continue
+        else:
+            continue
+        if name in bucket:
+            result.problems.append(f"{name} appears twice in the submission; kept the first")
+            continue
+        if member.size > limit:
+            result.problems.append(f"ignored {name}: {member.size} bytes is over the {limit} byte limit")
+            continue
+        try:
+            data = member.read()
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as error:
+            result.problems.append(f"could not read {name}: {error}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        bucket.append(name)
     if provided:
         result.problems.append(
             f"ignored provided files (the course's own are always used): {', '.join(sorted(provided))}"
@@ -146,7 +154,7 @@ def collect_zip(zip_path, student, assignment, course, destination):
     for name in assignment.extra_files:
         if name not in result.extra_files:
             result.problems.append(f"missing file {name}")
-    (staging / "timestamp.txt").write_text((newest or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+    (staging / "timestamp.txt").write_text(format_timestamp(timestamp or datetime.now(timezone.utc)))
     (staging / "collect.json").write_text(json.dumps(result.__dict__, indent=1))
     if destination.exists():
         shutil.rmtree(destination)
@@ -154,6 +162,33 @@ def collect_zip(zip_path, student, assignment, course, destination):
     if result.problems and result.status == "ok":
         result.status = "warnings" if result.notebooks else "no notebooks"
     return result
+
+
+def format_timestamp(when):
+    """nbgrader's timestamp.txt format (UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def collect_zip(zip_path, student, assignment, course, destination, timestamp=None):
+    """Unpack one student's zip into destination (submitted/<student>/<assignment>).
+
+    The submission time is the zip file's modification time unless `timestamp` says otherwise: the
+    times inside a zip are the student's clock, without a time zone.
+    """
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as error:
+        return Collected(
+            student=student, zip_name=Path(zip_path).name, status="unreadable", problems=[f"unreadable zip: {error}"]
+        )
+    if timestamp is None:
+        timestamp = datetime.fromtimestamp(Path(zip_path).stat().st_mtime, timezone.utc)
+    with archive:
+        return collect_members(
+            zip_members(archive), student, Path(zip_path).name, assignment, destination, timestamp
+        )
 
 
 def collect(course_dir, course, assignment_id, submissions_dir, roster, pattern=None):

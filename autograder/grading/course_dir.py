@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from autograder.common.course import CourseError
-from autograder.grading.nbgrader_course import CONFIG_NAME, stage_sources, use_in_process_alembic_head, write_config
+from autograder.grading.nbgrader_course import (
+    CONFIG_NAME,
+    exchange_root,
+    stage_sources,
+    use_in_process_alembic_head,
+    write_config,
+)
 
 SETTINGS = "course.json"
 
@@ -75,11 +81,54 @@ def roster_ids(course_dir):
         return {student.id for student in gradebook.students}
 
 
-def init_course(course_dir, course, roster=None, db_url=None, assignment_ids=None, cell_timeout=120):
-    """Create (or update) a course directory: config, gradebook, roster, source and release notebooks."""
+def parse_due(text, assignment_id=None):
+    """A due date as naive UTC (nbgrader's convention): "2025-10-03 23:59 UTC", "2025-10-03T23:59+02:00",
+    "2025-10-03 23:59 Europe/Berlin"; without a zone it is UTC."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(str(text).strip())
+    except (ValueError, OverflowError) as error:
+        where = f" for {assignment_id}" if assignment_id else ""
+        raise CourseError(
+            f'due date{where} {text!r} is not a date and time ({error}); write e.g. "2025-10-03 23:59 UTC"'
+        ) from None
+
+
+def set_due_dates(db_url, course_id, due):
+    """Store {assignment: naive UTC datetime or None} as nbgrader's assignment due dates."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gradebook:
+        for assignment_id, when in due.items():
+            gradebook.update_or_create_assignment(assignment_id, duedate=when)
+
+
+def init_course(
+    course_dir,
+    course,
+    roster=None,
+    db_url=None,
+    assignment_ids=None,
+    cell_timeout=120,
+    due=None,
+    exchange=None,
+):
+    """Create (or update) a course directory: config, gradebook, roster, source and release notebooks.
+
+    due: {assignment id: due date text} (see parse_due), kept across re-runs of init; exchange: the
+    nbgrader exchange folder for JupyterHub hand-ins (default: the one configured before, else nbgrader's).
+    """
     course_dir = Path(course_dir).resolve()
     students = read_roster(roster) if roster else []
-    db_url = write_config(course_dir, course.id, db_url=db_url, cell_timeout=cell_timeout)
+    previous = json.loads((course_dir / SETTINGS).read_text()) if (course_dir / SETTINGS).is_file() else {}
+    due_dates = dict(previous.get("due", {}))
+    for assignment_id, text in (due or {}).items():
+        course.assignment(assignment_id)
+        due_dates[assignment_id] = parse_due(text, assignment_id).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if exchange is None and (course_dir / CONFIG_NAME).is_file():
+        exchange = exchange_root(course_dir)
+    db_url = write_config(course_dir, course.id, db_url=db_url, cell_timeout=cell_timeout, exchange_root=exchange)
     ids = assignment_ids or [assignment.id for assignment in course.assignments]
     for assignment_id in ids:
         course.assignment(assignment_id)
@@ -91,6 +140,10 @@ def init_course(course_dir, course, roster=None, db_url=None, assignment_ids=Non
             raise CourseError(f"nbgrader could not generate {assignment_id}:\n{result.get('log', '')[-3000:]}")
     if students:
         import_roster(db_url, course.id, students)
+    if due_dates:
+        set_due_dates(db_url, course.id, {a: parse_due(text) for a, text in due_dates.items()})
     settings = {"course_id": course.id, "db_url": db_url, "assignments": ids, "repository": course.repository}
+    if due_dates:
+        settings["due"] = due_dates
     (course_dir / SETTINGS).write_text(json.dumps(settings, indent=1) + "\n")
     return settings

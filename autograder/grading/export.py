@@ -1,66 +1,146 @@
-"""`export`: grades as CSV for an LMS upload: one summary file and one per-question file per assignment.
+"""`export`: grades as CSV for an LMS upload, with what is still ungraded and every review decision.
 
-    grades.csv            student_id, first_name, last_name, email, <assignment>..., total, max_total
-    grades_<id>.csv       student_id, <notebook>:<question>..., total, max_total
+    grades.csv            student_id, first_name, last_name, email, <assignment>..., total, max_total, still_to_grade
+    grades_<id>.csv       student_id, <notebook>:<question>..., manual_points, late_penalty, total, max_total,
+                          submitted_at, late_by, review, still_to_grade
+    reviews.csv           every review decision: assignment, student, decision, points, reason, decided_by, decided_at
 
-A student without a submission gets 0; scores include manual grades where a TA has entered them.
+Scores are the gradebook's: a TA's manual score where there is one (formgrader), else the automatic
+one, plus extra credit. The late penalty is nbgrader's late-submission policy from the course's
+nbgrader_config.py, applied to the scores as they stand at export (manual points included), per
+notebook, from the submission's collect timestamp and the assignment's due date. A student without
+a submission gets 0. `still_to_grade` names, per student, the answers waiting for a TA, the answers
+to re-grade because their text changed, and submissions held for review.
 """
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.course_dir import load_settings
 
 
-def collect_grades(course_dir):
-    """(students, {assignment: {student: {question: score}}}, {assignment: {question: max}})."""
+@dataclass
+class Standing:
+    """One student's standing on one assignment."""
+
+    scores: dict
+    submitted: bool = False
+    timestamp: object = None
+    seconds_late: float = 0.0
+    late_penalty: float = 0.0
+    manual_points: float = 0.0
+    review: str = ""
+    to_grade: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return sum(self.scores.values()) - self.late_penalty
+
+
+def _late_by(seconds):
+    if seconds <= 0:
+        return ""
+    hours = seconds / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def course_standing(course_dir):
+    """(students, {assignment: {student: Standing}}, {assignment: {question: max}}, [review decisions])."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from autograder.grading.gradebook import review_history, review_state
+    from autograder.grading.nbgrader_course import late_policy
+    from autograder.grading.review import describe
+
     settings = load_settings(course_dir)
-    grades, maxima = {}, {}
+    policy = late_policy(course_dir)
+    standings, maxima = {}, {}
     with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
         students = [
             {"id": s.id, "first_name": s.first_name or "", "last_name": s.last_name or "", "email": s.email or ""}
             for s in sorted(gradebook.students, key=lambda s: s.id)
         ]
+        history = review_history(gradebook)
         for assignment_id in settings["assignments"]:
             assignment = gradebook.find_assignment(assignment_id)
-            questions = {}
+            questions, written = {}, set()
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
                     questions[f"{notebook.name}:{cell.name}"] = cell.max_score
+                written |= {f"{notebook.name}:{cell.name}" for cell in [*notebook.solution_cells, *notebook.task_cells]}
             maxima[assignment_id] = questions
+            reviews = {state["student"]: state for state in review_state(gradebook, assignment_id)}
             per_student = {}
             for student in students:
-                scores = dict.fromkeys(questions, 0.0)
+                standing = Standing(scores=dict.fromkeys(questions, 0.0))
+                per_student[student["id"]] = standing
                 try:
                     submission = gradebook.find_submission(assignment_id, student["id"])
                 except MissingEntry:
-                    per_student[student["id"]] = scores
                     continue
+                standing.submitted = True
+                standing.timestamp = submission.timestamp
+                standing.seconds_late = submission.total_seconds_late
+                state = reviews.get(student["id"])
+                held = state is not None and not state["decision"]
+                if state is not None:
+                    standing.review = describe(state["decision"]) + " [" + "; ".join(state["findings"][:3]) + "]"
+                if held:
+                    standing.to_grade.append(f"held for review ({state['withheld']:g} automatic points withheld)")
                 for notebook in submission.notebooks:
+                    notebook_score = 0.0
                     for grade in notebook.grades:
-                        scores[f"{notebook.name}:{grade.name}"] = float(grade.score or 0.0)
-                per_student[student["id"]] = scores
-            grades[assignment_id] = per_student
+                        question = f"{notebook.name}:{grade.name}"
+                        score = float(grade.score or 0.0)
+                        standing.scores[question] = score
+                        notebook_score += score
+                        if grade.manual_score is not None:
+                            standing.manual_points += float(grade.manual_score) + float(grade.extra_credit or 0.0)
+                        if not grade.needs_manual_grade or (held and question not in written):
+                            continue  # a held submission's tests are listed once, as held
+                        if grade.manual_score is not None:
+                            standing.to_grade.append(f"{question} to re-grade (changed since graded)")
+                        else:
+                            standing.to_grade.append(f"{question} ({grade.max_score:g} points by hand)")
+                    standing.late_penalty += policy(student["id"], notebook_score, standing.seconds_late)
+            standings[assignment_id] = per_student
+    return students, standings, maxima, history
+
+
+def collect_grades(course_dir):
+    """(students, {assignment: {student: {question: score}}}, {assignment: {question: max}})."""
+    students, standings, maxima, _ = course_standing(course_dir)
+    grades = {a: {s: standing.scores for s, standing in per.items()} for a, per in standings.items()}
     return students, grades, maxima
 
 
-def export(course_dir, out_dir=None):
-    """Write the CSV files; return their paths."""
+def _when(timestamp):
+    return timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if timestamp else ""
+
+
+def export_report(course_dir, out_dir=None):
+    """Write the CSV files; return (their paths, {student: [what is still to grade, per assignment]})."""
     course_dir = Path(course_dir)
     out_dir = Path(out_dir or course_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    students, grades, maxima = collect_grades(course_dir)
+    students, standings, maxima, history = course_standing(course_dir)
+    assignment_ids = list(standings)
+    pending = {}
+    for student in students:
+        items = [f"{a}: {item}" for a in assignment_ids for item in standings[a][student["id"]].to_grade]
+        if items:
+            pending[student["id"]] = items
     written = []
     summary = out_dir / "grades.csv"
-    assignment_ids = list(grades)
+    max_total = sum(sum(maxima[a].values()) for a in assignment_ids)
     with open(summary, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", "first_name", "last_name", "email", *assignment_ids, "total", "max_total"])
-        max_total = sum(sum(maxima[a].values()) for a in assignment_ids)
+        writer.writerow(
+            ["student_id", "first_name", "last_name", "email", *assignment_ids, "total", "max_total", "still_to_grade"]
+        )
         for student in students:
-            totals = [sum(grades[a][student["id"]].values()) for a in assignment_ids]
+            totals = [standings[a][student["id"]].total for a in assignment_ids]
             writer.writerow(
                 [
                     student["id"],
@@ -70,32 +150,68 @@ def export(course_dir, out_dir=None):
                     *[f"{t:g}" for t in totals],
                     f"{sum(totals):g}",
                     f"{max_total:g}",
+                    "; ".join(pending.get(student["id"], [])),
                 ]
             )
     written.append(summary)
     for assignment_id in assignment_ids:
         path = out_dir / f"grades_{assignment_id}.csv"
         questions = list(maxima[assignment_id])
+        maximum = sum(maxima[assignment_id].values())
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["student_id", *questions, "total", "max_total"])
             writer.writerow(
                 [
-                    "(max)",
-                    *[f"{maxima[assignment_id][q]:g}" for q in questions],
-                    f"{sum(maxima[assignment_id].values()):g}",
-                    "",
+                    "student_id",
+                    *questions,
+                    "manual_points",
+                    "late_penalty",
+                    "total",
+                    "max_total",
+                    "submitted_at",
+                    "late_by",
+                    "review",
+                    "still_to_grade",
                 ]
             )
+            writer.writerow(["(max)", *[f"{maxima[assignment_id][q]:g}" for q in questions], "", "", f"{maximum:g}"])
             for student in students:
-                scores = grades[assignment_id][student["id"]]
+                standing = standings[assignment_id][student["id"]]
                 writer.writerow(
                     [
                         student["id"],
-                        *[f"{scores[q]:g}" for q in questions],
-                        f"{sum(scores.values()):g}",
-                        f"{sum(maxima[assignment_id].values()):g}",
+                        *[f"{standing.scores[q]:g}" for q in questions],
+                        f"{standing.manual_points:g}",
+                        f"{standing.late_penalty:g}",
+                        f"{standing.total:g}",
+                        f"{maximum:g}",
+                        _when(standing.timestamp),
+                        _late_by(standing.seconds_late),
+                        standing.review,
+                        "; ".join(standing.to_grade) if standing.submitted else "not submitted",
                     ]
                 )
         written.append(path)
-    return written
+    reviews = out_dir / "reviews.csv"
+    with open(reviews, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["assignment", "student", "decision", "points", "reason", "decided_by", "decided_at"])
+        for entry in history:
+            writer.writerow(
+                [
+                    entry["assignment"],
+                    entry["student"],
+                    entry["decision"],
+                    f"{entry['points']:g}",
+                    entry["reason"],
+                    entry["decided_by"],
+                    _when(entry["decided_at"]),
+                ]
+            )
+    written.append(reviews)
+    return written, pending
+
+
+def export(course_dir, out_dir=None):
+    """Write the CSV files; return their paths."""
+    return export_report(course_dir, out_dir)[0]

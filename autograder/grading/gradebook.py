@@ -1,9 +1,69 @@
-"""The course gradebook's one writer: a student's results in one transaction, notebooks in one rename."""
+"""The course gradebook's one writer: a student's results in one transaction, notebooks in one rename.
 
+The gradebook is nbgrader's (formgrader reads and writes the same rows). Beside nbgrader's tables,
+in the same database, this module keeps what nbgrader has no place for:
+
+    autograder_results   per submission: its fingerprint, the tamper-scan findings, whether it is held
+    autograder_cells     per graded cell: the automatic score the last run computed (kept even while
+                         held for review, so a decision can restore it without regrading) and, for
+                         written answers and tasks, a checksum of the text that was graded
+    autograder_reviews   every review decision: accept or reject, who, when, why (never deleted)
+
+A TA's work is never overwritten by a regrade: manual scores and comments of answers whose text is
+unchanged stay as they are; an answer whose text changed after a TA graded it keeps the old score and
+comment but is flagged for re-grading; a TA's manual score on a test cell overrides the automatic one;
+and a review decision holds for as long as the submission it was made on is the one graded.
+"""
+
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, delete, insert, select
+
+from autograder.common.course import CourseError
+
+METADATA = MetaData()
+RESULTS = Table(
+    "autograder_results",
+    METADATA,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("findings", Text, nullable=False, default="[]"),
+    Column("held", Boolean, nullable=False, default=False),
+    Column("graded_at", DateTime, nullable=False),
+)
+CELLS = Table(
+    "autograder_cells",
+    METADATA,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("notebook", String(128), primary_key=True),
+    Column("grade_id", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("auto_score", Float),
+    Column("max_score", Float, nullable=False, default=0.0),
+    Column("checksum", String(64)),
+)
+REVIEWS = Table(
+    "autograder_reviews",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("assignment", String(128), nullable=False, index=True),
+    Column("student", String(128), nullable=False, index=True),
+    Column("decision", String(8), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_by", String(128), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("points", Float, nullable=False),
+)
+DECISIONS = ("accept", "reject")
 
 
 @dataclass
@@ -15,6 +75,13 @@ class StudentResult:
     status: str = "graded"
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
+
+
+def ensure_tables(gradebook):
+    """Create the autograder_* tables in the gradebook's database if they are missing."""
+    if not getattr(gradebook, "_autograder_tables", False):
+        METADATA.create_all(bind=gradebook.db.connection())
+        gradebook._autograder_tables = True
 
 
 def manifest_kinds(course_dir, assignment):
@@ -31,41 +98,193 @@ def manifest_kinds(course_dir, assignment):
     return kinds
 
 
-def commit(gradebook, assignment, result, kinds, timestamp=None):
-    """Write one student's scores into the open course gradebook in one transaction; return a StudentResult."""
-    summary = StudentResult(student=result["student"], seconds=result.get("seconds", 0.0))
-    flagged = bool(result.get("findings"))
+def submission_digest(submission_dir, findings=()):
+    """A fingerprint of what a student handed in (every collected file), so a review decision made on
+    one submission never carries over to a different one."""
+    digest = hashlib.sha256()
+    root = Path(submission_dir) if submission_dir else None
+    if root is not None and root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.name not in ("timestamp.txt", "collect.json"):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    else:
+        digest.update(json.dumps(sorted(findings)).encode())
+    return digest.hexdigest()
+
+
+def _answer_checksums(executed_path):
+    """{grade_id: nbgrader checksum of the cell as submitted} for the answers and tasks of an executed notebook."""
+    import nbformat
+    from nbgrader.utils import compute_checksum
+
+    if not executed_path or not Path(executed_path).is_file():
+        return {}
+    try:
+        notebook = nbformat.read(str(executed_path), as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable notebook has no answers to compare
+        return {}
+    checksums = {}
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if (meta.get("solution") or meta.get("task")) and meta.get("grade_id"):
+            try:
+                checksums[meta["grade_id"]] = compute_checksum(cell)
+            except (KeyError, ValueError, TypeError):
+                continue
+    return checksums
+
+
+def _latest_decision(db, assignment_id, student, digest=None):
+    query = select(REVIEWS).where(REVIEWS.c.assignment == assignment_id, REVIEWS.c.student == student)
+    rows = db.execute(query.order_by(REVIEWS.c.id.desc())).mappings().all()
+    for row in rows:
+        if digest is None or row["digest"] == digest:
+            return dict(row)
+    return None
+
+
+def _grade_score(grade):
+    base = grade.manual_score if grade.manual_score is not None else grade.auto_score
+    return (base or 0.0) + (grade.extra_credit or 0.0)
+
+
+def _apply_late_penalty(submission, student, late_policy):
+    """nbgrader's per-notebook late penalty from the scores as they now stand; returns the total."""
+    seconds = submission.total_seconds_late
+    total = 0.0
+    for notebook in submission.notebooks:
+        penalty = late_policy(student, sum(_grade_score(g) for g in notebook.grades), seconds) if late_policy else 0.0
+        notebook.late_submission_penalty = penalty or None
+        total += penalty
+    return seconds, total
+
+
+def _late_policy_for(course_dir):
+    if course_dir is None:
+        return None
+    from autograder.grading.nbgrader_course import late_policy
+
+    return late_policy(course_dir)
+
+
+def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None):
+    """Write one student's scores into the open course gradebook in one transaction; return a StudentResult.
+
+    course_dir (when given) names the submission whose fingerprint ties review decisions to it, and
+    the nbgrader configuration whose late-submission policy applies.
+    """
+    ensure_tables(gradebook)
+    db = gradebook.db
+    student = result["student"]
+    summary = StudentResult(student=student, seconds=result.get("seconds", 0.0))
+    findings = [str(finding) for finding in result.get("findings") or []]
+    submitted_dir = Path(course_dir) / "submitted" / student / assignment.id if course_dir else None
+    digest = submission_digest(submitted_dir, findings)
+    decision = _latest_decision(db, assignment.id, student, digest) if findings else None
+    held = bool(findings) and decision is None
     if result.get("failure"):
         summary.reasons.append(result["failure"])
     summary.reasons += result.get("notes", [])
-    if flagged:
+    if held:
         summary.status = "review"
-        summary.reasons.append("possible tampering, points withheld for review: " + "; ".join(result["findings"][:3]))
-    submission = gradebook.update_or_create_submission(assignment.id, result["student"], timestamp=timestamp)
+        summary.reasons.append("possible tampering, points withheld for review: " + "; ".join(findings[:3]))
+    elif decision:
+        summary.status = f"reviewed ({decision['decision']}ed)"
+        summary.reasons.append(
+            f"review: {decision['decision']}ed by {decision['decided_by']}: {decision['reason']} (kept from an earlier run)"
+        )
+    extra = {"timestamp": timestamp} if timestamp is not None else {}
+    submission = gradebook.update_or_create_submission(assignment.id, student, **extra)
+    previous = {
+        (row["notebook"], row["grade_id"]): dict(row)
+        for row in db.execute(
+            select(CELLS).where(CELLS.c.assignment == assignment.id, CELLS.c.student == student)
+        ).mappings()
+    }
+    stored = []
     for notebook in submission.notebooks:
-        notebook_scores = result.get("scores", {}).get(notebook.name, {})
-        cells = notebook_scores.get("cells", {})
+        cells = result.get("scores", {}).get(notebook.name, {}).get("cells", {})
         info = result.get("notebooks", {}).get(notebook.name, {})
         if not info.get("submitted", False):
             summary.reasons.append(f"{notebook.name}.ipynb was not submitted")
         summary.reasons += [f"{notebook.name}: {reason}" for reason in info.get("reasons", [])]
+        comments = {comment.name: comment for comment in notebook.comments}
+        checksums = None
         for grade in notebook.grades:
             kind = kinds.get(notebook.name, {}).get(grade.name, "test")
-            found = cells.get(grade.name)
+            found = cells.get(grade.name) or {}
+            row = {
+                "assignment": assignment.id,
+                "student": student,
+                "notebook": notebook.name,
+                "grade_id": grade.name,
+                "kind": kind,
+                "max_score": float(grade.max_score or 0.0),
+                "checksum": None,
+            }
             if kind == "test":
-                score = found["auto_score"] if found and found["auto_score"] is not None else 0.0
-                grade.auto_score = 0.0 if flagged else score
-                grade.needs_manual_grade = flagged
+                computed = found.get("auto_score")
+                computed = 0.0 if computed is None else float(computed)
+                row["auto_score"] = computed
+                withheld = held or (decision is not None and decision["decision"] == "reject")
+                grade.auto_score = 0.0 if withheld else computed
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = held
+                else:
+                    summary.reasons.append(f"{grade.name}: a TA's score of {grade.manual_score:g} overrides the tests")
             else:
-                grade.auto_score = found["auto_score"] if found else 0.0
-                grade.needs_manual_grade = found["needs_manual_grade"] if found else False
-    gradebook.db.commit()
+                checksum = found.get("checksum")
+                if checksum is None:
+                    if checksums is None:
+                        checksums = _answer_checksums(info.get("executed"))
+                    checksum = checksums.get(grade.name)
+                row["checksum"] = checksum
+                row["auto_score"] = found.get("auto_score")
+                before = previous.get((notebook.name, grade.name))
+                unchanged = before is not None and checksum is not None and before["checksum"] == checksum
+                comment = comments.get(grade.name)
+                ta_work = grade.manual_score is not None or bool(comment is not None and comment.manual_comment)
+                blank = found.get("auto_score") == 0.0 and not found.get("needs_manual_grade", False)
+                if comment is not None:
+                    comment.auto_comment = "No response." if blank and kind == "answer" else None
+                if unchanged:
+                    grade.auto_score = found.get("auto_score", grade.auto_score) if found else grade.auto_score
+                elif ta_work:
+                    grade.auto_score = found.get("auto_score") if found else 0.0
+                    grade.needs_manual_grade = True
+                    summary.reasons.append(
+                        f"{grade.name}: the answer changed since a TA graded it; its score and comment are "
+                        "kept, flagged for re-grading"
+                    )
+                else:
+                    grade.auto_score = found.get("auto_score") if found else 0.0
+                    grade.needs_manual_grade = bool(found.get("needs_manual_grade", False)) if found else False
+            stored.append(row)
+    seconds_late, penalty = _apply_late_penalty(submission, student, _late_policy_for(course_dir))
+    if seconds_late > 0:
+        summary.reasons.append(f"submitted {_duration(seconds_late)} late: {penalty:g} points late penalty")
+    db.execute(delete(CELLS).where(CELLS.c.assignment == assignment.id, CELLS.c.student == student))
+    if stored:
+        db.execute(insert(CELLS), stored)
+    db.execute(delete(RESULTS).where(RESULTS.c.assignment == assignment.id, RESULTS.c.student == student))
+    db.execute(
+        insert(RESULTS).values(
+            assignment=assignment.id,
+            student=student,
+            digest=digest,
+            findings=json.dumps(findings),
+            held=held,
+            graded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        )
+    )
+    db.commit()
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             summary.max_score += grade.max_score
-            summary.score += grade.auto_score or 0.0
+            summary.score += _grade_score(grade)
             if grade.needs_manual_grade:
                 summary.needs_manual += grade.max_score
+    summary.score -= penalty
     if result.get("failure") and summary.status == "graded":
         summary.status = "failed"
     elif summary.reasons and summary.status == "graded":
@@ -73,16 +292,140 @@ def commit(gradebook, assignment, result, kinds, timestamp=None):
     return summary
 
 
+def _duration(seconds):
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes or not (days or hours) else "",
+    ]
+    return " ".join(part for part in parts if part)
+
+
+def review_state(gradebook, assignment_id, student=None):
+    """[{student, digest, findings, held, graded_at, withheld, decision}] of flagged submissions."""
+    ensure_tables(gradebook)
+    db = gradebook.db
+    query = select(RESULTS).where(RESULTS.c.assignment == assignment_id, RESULTS.c.findings != "[]")
+    if student is not None:
+        query = query.where(RESULTS.c.student == student)
+    states = []
+    for row in db.execute(query.order_by(RESULTS.c.student)).mappings().all():
+        points = db.execute(
+            select(CELLS.c.auto_score).where(
+                CELLS.c.assignment == assignment_id, CELLS.c.student == row["student"], CELLS.c.kind == "test"
+            )
+        ).scalars()
+        states.append(
+            {
+                "student": row["student"],
+                "digest": row["digest"],
+                "findings": json.loads(row["findings"]),
+                "held": bool(row["held"]),
+                "graded_at": row["graded_at"],
+                "withheld": sum(p or 0.0 for p in points),
+                "decision": _latest_decision(db, assignment_id, row["student"], row["digest"]),
+            }
+        )
+    return states
+
+
+def review_history(gradebook, assignment_id=None):
+    """Every review decision, oldest first, as dicts."""
+    ensure_tables(gradebook)
+    query = select(REVIEWS)
+    if assignment_id is not None:
+        query = query.where(REVIEWS.c.assignment == assignment_id)
+    return [dict(row) for row in gradebook.db.execute(query.order_by(REVIEWS.c.id)).mappings()]
+
+
+def record_review(gradebook, assignment_id, student, decision, reason, by, course_dir=None):
+    """Record a TA's decision on a submission held for review and apply it, in one transaction.
+
+    accept: the automatic points the last grading run computed are restored; reject: they stay at 0.
+    A TA's own score on a test cell is left alone either way. Returns the decision as a dict.
+    """
+    if decision not in DECISIONS:
+        raise CourseError(f"a review decision is one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not (reason or "").strip():
+        raise CourseError('a review decision needs a reason (--reason "..."): it is kept in the gradebook')
+    ensure_tables(gradebook)
+    db = gradebook.db
+    state = review_state(gradebook, assignment_id, student)
+    if not state:
+        raise CourseError(
+            f"{student}'s submission of {assignment_id} is not held for review (no tamper-scan findings); "
+            f"`python -m autograder review COURSE {assignment_id}` lists those that are"
+        )
+    state = state[0]
+    computed = {
+        (row["notebook"], row["grade_id"]): row["auto_score"]
+        for row in db.execute(
+            select(CELLS).where(CELLS.c.assignment == assignment_id, CELLS.c.student == student, CELLS.c.kind == "test")
+        ).mappings()
+    }
+    submission = gradebook.find_submission(assignment_id, student)
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            key = (notebook.name, grade.name)
+            if key not in computed:
+                continue
+            grade.auto_score = (computed[key] or 0.0) if decision == "accept" else 0.0
+            if grade.manual_score is None:
+                grade.needs_manual_grade = False
+    _apply_late_penalty(submission, student, _late_policy_for(course_dir))
+    entry = {
+        "assignment": assignment_id,
+        "student": student,
+        "decision": decision,
+        "reason": reason.strip(),
+        "decided_by": by,
+        "decided_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "digest": state["digest"],
+        "findings": json.dumps(state["findings"]),
+        "points": state["withheld"],
+    }
+    db.execute(insert(REVIEWS).values(**entry))
+    db.execute(
+        RESULTS.update().where(RESULTS.c.assignment == assignment_id, RESULTS.c.student == student).values(held=False)
+    )
+    db.commit()
+    return entry
+
+
 def install_autograded(course_dir, assignment_id, result):
-    """Replace autograded/<student>/<assignment>/ with the executed notebooks, atomically."""
+    """Replace autograded/<student>/<assignment>/ with the executed notebooks, made inert, atomically.
+
+    What lands here is what formgrader shows a TA and what `feedback` renders, so every student
+    output and written answer passes through autograder.grading.sanitize on the way in.
+    """
+    import nbformat
+
+    from autograder.grading.sanitize import sanitize_notebook
+
     destination = Path(course_dir) / "autograded" / result["student"] / assignment_id
     staging = destination.with_name(destination.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    made_inert = []
     for name, info in result.get("notebooks", {}).items():
-        if info.get("executed") and Path(info["executed"]).is_file():
-            shutil.copyfile(info["executed"], staging / f"{name}.ipynb")
-    (staging / "grading.json").write_text(json.dumps({k: v for k, v in result.items() if k != "scores"}, indent=1))
+        if not (info.get("executed") and Path(info["executed"]).is_file()):
+            continue
+        release_path = Path(course_dir) / "release" / assignment_id / f"{name}.ipynb"
+        try:
+            executed = nbformat.read(info["executed"], as_version=4)
+            release = nbformat.read(str(release_path), as_version=4) if release_path.is_file() else None
+        except Exception as error:  # noqa: BLE001 - a notebook that cannot be read is not shown to anyone
+            made_inert.append(f"{name}.ipynb could not be read ({type(error).__name__}); not installed")
+            continue
+        safe, changes = sanitize_notebook(executed, release)
+        made_inert += [f"{name}: {change}" for change in changes]
+        nbformat.write(safe, str(staging / f"{name}.ipynb"))
+    record = {k: v for k, v in result.items() if k != "scores"}
+    record["made_inert"] = made_inert
+    (staging / "grading.json").write_text(json.dumps(record, indent=1))
     old = destination.with_name(destination.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if destination.exists():
