@@ -145,6 +145,7 @@ def cmd_grade(args):
         limits=limits,
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
+        cluster=args.cluster,
     )
     missing = [f"{name} ({how})" for name, on, how in protections if not on]
     if missing:
@@ -385,6 +386,12 @@ def _add_ta_commands(commands):
     grade.add_argument("course_dir", type=Path)
     grade.add_argument("assignment")
     grade.add_argument("--jobs", type=int, default=None, help="parallel students (default: CPU cores)")
+    grade.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="grade on the workers of this Dask scheduler instead of here, one task per student "
+        "(needs pip install .[cluster] here and on the workers; --jobs is then unused)",
+    )
     grade.add_argument("--students", nargs="*", help="only these students")
     grade.add_argument(
         "--sandbox",

@@ -93,8 +93,13 @@ def grade(
     cell_timeout=120,
     notebook_timeout=600,
     progress=True,
+    cluster=None,
 ):
-    """Grade every submission of assignment_id; returns ([StudentResult], protections in force)."""
+    """Grade every submission of assignment_id; returns ([StudentResult], protections in force).
+
+    With cluster (a Dask scheduler address, e.g. tcp://host:8786) the students are graded on its workers
+    (autograder.grading.schedule_dask), each of which applies the sandbox it can; jobs is then unused.
+    """
     course_dir = Path(course_dir).resolve()
     settings = load_settings(course_dir)
     assignment = course.assignment(assignment_id)
@@ -106,7 +111,9 @@ def grade(
         if unknown:
             raise CourseError(f"no collected submission of {assignment_id} for: {', '.join(unknown)}")
         submitted = [s for s in submitted if s in set(students)]
-    if sandbox == "auto":
+    if cluster:
+        use_bwrap = None  # each Dask worker decides for itself, as `sandbox` asks
+    elif sandbox == "auto":
         use_bwrap = bwrap_works()
     elif sandbox == "bwrap":
         if not bwrap_works():
@@ -158,9 +165,15 @@ def grade(
         from nbgrader.api import Gradebook
 
         with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
-            schedule(jobs_list, jobs, record, workspace)
+            if cluster:
+                from autograder.grading.schedule_dask import schedule as schedule_on_cluster
+
+                in_force = schedule_on_cluster(cluster, jobs_list, record, workspace, sandbox)
+            else:
+                schedule(jobs_list, jobs, record, workspace)
+                in_force = protections(use_bwrap)
         bar.close()
-    return sorted(results, key=lambda r: r.student), protections(use_bwrap)
+    return sorted(results, key=lambda r: r.student), in_force
 
 
 def table(results):
