@@ -165,16 +165,19 @@ def attacks(course_dir, server_port):
             },
             7,
         ),
+        # student code runs outside any notebook when graded: it finds no history (and add fails)
         "history_snoop": (
             {"notebook": solved, "module": module("import __main__\nprint(__main__.In)\nreturn a + b")},
-            7,
+            5,
         ),
         "edit_locked_test": ({"notebook": edited_notebook(course_dir, edit_test), "module": wrong_add}, 5),
         "delete_locked_test": ({"notebook": edited_notebook(course_dir, drop_test), "module": wrong_add}, 5),
         "duplicate_locked_test": ({"notebook": edited_notebook(course_dir, duplicate_test), "module": wrong_add}, 5),
-        "corrupt_json": ({"notebook": '{"cells": [ this is not json'}, 0),
-        "missing_notebook": ({"notebook": None}, 0),
-        "renamed_notebook": ({"notebook": None, "entries": {"t1/toy_final.ipynb": nbformat.writes(solved)}}, 0),
+        # without a readable notebook only the notebook's own test (double) is lost: the cs_lib code and
+        # answer.txt are graded on their own
+        "corrupt_json": ({"notebook": '{"cells": [ this is not json'}, 6),
+        "missing_notebook": ({"notebook": None}, 6),
+        "renamed_notebook": ({"notebook": None, "entries": {"t1/toy_final.ipynb": nbformat.writes(solved)}}, 6),
         "eq_always_true": (
             {
                 "notebook": solved,
@@ -368,8 +371,10 @@ def test_no_feedback_page_shows_hidden_test_code(battery):
         text = page.read_text()
         for secret in ("secret numbers", "hidden-check-marker", "add(-7, 19)", "scale(np.arange(4), -0.5)"):
             assert secret not in text, (page, secret)
-    snoop = (course_dir / "feedback" / "history_snoop" / "t1" / "toy.html").read_text()
-    assert "hidden test code removed" in snoop
+    # hidden tests never enter the kernel: what student code printed from its history holds none
+    snooped = (course_dir / "autograded" / "history_snoop" / "t1" / "toy.ipynb").read_text()
+    for secret in ("secret numbers", "hidden-check-marker", "add(-7, 19)"):
+        assert secret not in snooped
 
 
 def test_grading_json_records_every_student(battery):

@@ -23,6 +23,7 @@ from autograder.grading.course_dir import load_settings, nbgrader_api
 from autograder.grading.gradebook import commit, install_autograded, manifest_kinds, submission_timestamp
 from autograder.grading.nbgrader_course import CONFIG_NAME
 from autograder.grading.overlay import compile_overlay, grading_overlay
+from autograder.grading.trusted.harness import strip_hidden_tests
 from autograder.grading.sandbox import Limits, bwrap_works, protections
 from autograder.grading.schedule_local import schedule
 
@@ -30,7 +31,8 @@ tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked f
 
 
 def _template(course_dir, assignment_id):
-    """A scratch course whose gradebook already knows the assignment's cells.
+    """A scratch course whose gradebook already knows the assignment's cells (test cells without
+    their hidden parts).
 
     Every student's private course starts as a copy of it. It is made once per version of the
     source notebooks and kept in <course>/.autograder/, so later grading runs start at once.
@@ -46,7 +48,11 @@ def _template(course_dir, assignment_id):
     staging = template.with_name(template.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "source").mkdir(parents=True)
+    # the kernel runs the visible tests only: hidden tests run in the trusted grader, never where
+    # student code could read them
     shutil.copytree(source, staging / "source" / assignment_id)
+    for path in (staging / "source" / assignment_id).glob("*.ipynb"):
+        strip_hidden_tests(path)
     settings = load_settings(course_dir)
     (staging / CONFIG_NAME).write_text(
         f"c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = {settings['course_id']!r}\n"
@@ -133,6 +139,7 @@ def grade(
         base = compile_overlay(grading_overlay(Path(workspace) / "overlay", course, assignment, {}))
         base_job = {
             "template": str(template),
+            "source_dir": str(course_dir / "source" / assignment_id),
             "course_file": str(course.course_file),
             "assignment": assignment_id,
             "release_dir": str(course_dir / "release" / assignment_id),

@@ -24,6 +24,7 @@ from autograder.grading.course_dir import nbgrader_api
 from autograder.grading.integrity import scan_submission
 from autograder.grading.overlay import copy_overlay
 from autograder.grading.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
+from autograder.grading.trusted.harness import module_name, run_trusted, trusted_tests
 
 SCRATCH_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -48,7 +49,16 @@ c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMet
 # job entries that name files or folders the worker reads: a grading machine without the TA's filesystem
 # (a Dask worker) gets them as data and unpacks them into its own scratch folder. "scratch" is always
 # local to the worker; "data_dir" and "read_only_files" name the worker machine's own dataset and caches.
-PATH_KEYS = ("template", "course_file", "release_dir", "overlay_base", "submission")
+PATH_KEYS = ("template", "source_dir", "course_file", "release_dir", "overlay_base", "submission")
+EXPORT_CELL_ID = "cs-autograder-export"
+EXPORT_SOURCE = """\
+# added by the grader: hands the variables that tests judge to the trusted grader, as plain data
+import importlib.util as _cs_util, os as _cs_os
+_cs_spec = _cs_util.spec_from_file_location("_cs_wire", _cs_os.path.join(_cs_os.environ["CS_WIRE_DIR"], "wire.py"))
+_cs_wire = _cs_util.module_from_spec(_cs_spec)
+_cs_spec.loader.exec_module(_cs_wire)
+_cs_wire.export_names(globals(), {names!r}, _cs_os.path.join(_cs_os.environ["CS_OUTBOX"], {file!r}))
+"""
 
 FAILURE_NAMES = {
     "CellTimeoutError": "a cell ran past the {cell_timeout} s limit",
@@ -106,6 +116,54 @@ def _notebook_reasons(path, cell_timeout):
 def _nbgrader_errors(log):
     lines = [line.strip() for line in log.splitlines() if "| ERROR]" in line or "Error:" in line]
     return lines[-5:]
+
+
+def _add_export_cells(path, reads):
+    """Put, right before each stateful test cell ({grade_id: names}), a cell that exports the variables
+    it reads as they are when the test would run (at the end when the test cell is missing)."""
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001 - nbgrader reports the unreadable notebook itself
+        return
+    cells = [cell for cell in notebook.cells if not str(cell.get("id", "")).startswith(EXPORT_CELL_ID)]
+    placed = set()
+    out = []
+    for cell in cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in reads and grade_id not in placed:
+            out.append(_export_cell(path.stem, grade_id, reads[grade_id]))
+            placed.add(grade_id)
+        out.append(cell)
+    out += [_export_cell(path.stem, grade_id, names) for grade_id, names in reads.items() if grade_id not in placed]
+    notebook.cells = out
+    nbformat.write(notebook, str(path))
+
+
+def _export_cell(notebook_name, grade_id, names):
+    cell = nbformat.v4.new_code_cell(EXPORT_SOURCE.format(names=list(names), file=export_file(notebook_name, grade_id)))
+    cell.id = f"{EXPORT_CELL_ID}-{grade_id}"[:64]
+    return cell
+
+
+def export_file(notebook_name, grade_id):
+    return f"exports-{notebook_name}-{grade_id}.bin"
+
+
+def _annotate(path, trusted):
+    """The executed notebook as students and TAs see it: without the export cell, and each test cell
+    carrying its trusted result in metadata["autograder"] (score, points, passed, message, checked)."""
+    if not path.is_file():
+        return
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if not str(cell.get("id", "")).startswith(EXPORT_CELL_ID)]
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        result = trusted.get(meta.get("grade_id")) if meta.get("grade") and not meta.get("solution") else None
+        if result is not None:
+            cell.metadata["autograder"] = {
+                key: result.get(key) for key in ("score", "points", "passed", "message", "checked")
+            }
+    nbformat.write(notebook, str(path))
 
 
 def autograde(course_dir, assignment_id, student_id):
@@ -184,6 +242,13 @@ def run(job):
     own = {name: path for name, path in student_files.items() if name in assignment.student_files}
     overlay = copy_overlay(job["overlay_base"], scratch / "overlay", own)
     limits = Limits(**job["limits"])
+    tests = trusted_tests(job["source_dir"], assignment)
+    outbox = scratch / "outbox"
+    outbox.mkdir(exist_ok=True)
+    for path in notebooks.values():
+        reads = {test["grade_id"]: test["reads"] for test in tests if test["reads"] and test["notebook"] == path.stem}
+        if reads:
+            _add_export_cells(path, reads)
     profile_path = scratch / "profile.json"
     write_profile(
         profile_path,
@@ -194,6 +259,7 @@ def run(job):
         limits=limits,
         use_bwrap=job["use_bwrap"],
         read_only_files=job.get("read_only_files"),
+        outbox=outbox,
     )
     write_kernelspec(jupyter, profile_path)
     (course_dir / "nbgrader_config.py").write_text(
@@ -214,18 +280,53 @@ def run(job):
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     failure = None
     log = ""
-    if not notebooks:
-        return _result(student, assignment, {}, target, course_dir, job, findings, started, None, "", notes)
-    try:
-        outcome = autograde(course_dir, assignment.id, student)
-        log = outcome.get("log", "") + outcome.get("error", "")
-        if not outcome.get("success"):
-            failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
-    finally:
-        release_cgroups(runtime)
+    if notebooks:
+        try:
+            outcome = autograde(course_dir, assignment.id, student)
+            log = outcome.get("log", "") + outcome.get("error", "")
+            if not outcome.get("success"):
+                failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
+        finally:
+            release_cgroups(runtime)
 
+    # points of every test are decided by the trusted grader, which calls the student's code in a
+    # second sandboxed process and compares outside it
+    extra = {name: target / name for name in assignment.extra_files if (target / name).is_file()}
+    summary = run_trusted(
+        tests,
+        student_modules={module_name(name) for name in assignment.student_files},
+        student_overlay=overlay,
+        trusted_overlay=job["overlay_base"],
+        data_dir=job["data_dir"],
+        scratch=scratch / "trusted",
+        limits=limits,
+        use_bwrap=job["use_bwrap"],
+        exports={
+            test["grade_id"]: outbox / export_file(test["notebook"], test["grade_id"])
+            for test in tests
+            if test["reads"]
+        },
+        extra_files=extra,
+        timeout=job["cell_timeout"],
+        read_only_files=job.get("read_only_files"),
+    )
+    if summary.get("failure"):
+        failure = "; ".join(filter(None, [failure, summary["failure"]]))
     autograded = course_dir / "autograded" / student / assignment.id
-    scores = {name: scores_from_notebook(autograded / f"{name}.ipynb") for name in assignment.notebooks}
+    scores = {}
+    for name in assignment.notebooks:
+        _annotate(autograded / f"{name}.ipynb", summary["tests"])
+        cells = scores_from_notebook(autograded / f"{name}.ipynb")["cells"]
+        for test in tests:
+            if test["notebook"] == name:
+                outcome = summary["tests"].get(test["grade_id"], {})
+                cells[test["grade_id"]] = {
+                    "auto_score": float(outcome.get("score", 0.0)),
+                    "max_score": test["points"],
+                    "needs_manual_grade": False,
+                    "message": outcome.get("message", "not run"),
+                }
+        scores[name] = {"cells": cells}
     return _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
 
 

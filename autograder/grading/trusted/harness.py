@@ -19,13 +19,33 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 from autograder.grading.sandbox import Limits, release_cgroups, write_profile
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
 
+def strip_hidden_tests(path):
+    """Rewrite an nbgrader source notebook without the hidden parts of its test cells, exactly as
+    nbgrader's ClearHiddenTests does for the release (so cell checksums agree with the release)."""
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if cell.get("cell_type") != "code" or BEGIN_HIDDEN not in cell.get("source", ""):
+            continue
+        kept, hidden = [], False
+        for line in cell.source.split("\n"):
+            if BEGIN_HIDDEN in line:
+                hidden = True
+            elif END_HIDDEN in line:
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+    nbformat.write(notebook, str(path))
+
+
 def module_name(student_file):
-    """"cs_lib/classifiers/linear_svm.py" -> "cs_lib.classifiers.linear_svm"."""
+    """ "cs_lib/classifiers/linear_svm.py" -> "cs_lib.classifiers.linear_svm"."""
     return student_file.removesuffix(".py").replace("/", ".")
 
 
@@ -51,14 +71,6 @@ def trusted_tests(source_folder, assignment):
     return tests
 
 
-def exported_names(tests):
-    """The notebook variables the stateful tests read, in order, without repeats."""
-    names = []
-    for test in tests:
-        names += [name for name in test["reads"] if name not in names]
-    return names
-
-
 def failed_summary(tests, reason):
     return {
         "tests": {
@@ -81,7 +93,7 @@ def run_trusted(
     scratch,
     limits=None,
     use_bwrap=False,
-    exports=None,
+    exports=None,  # {grade id: the file the kernel exported that test's variables to}
     extra_files=None,
     timeout=120,
     read_only_files=None,
@@ -113,8 +125,7 @@ def run_trusted(
         "student_modules": sorted(student_modules),
         "server_argv": [sys.executable, "-m", "autograder.grading.sandbox", "--server", str(profile)],
         "server_log": str(runtime / "server-stderr.log"),
-        "exports": str(exports) if exports else None,
-        "reads": exported_names(tests),
+        "exports": {name: str(path) for name, path in (exports or {}).items()},
         "timeout": timeout,
         "result": str(scratch / "trusted-result.json"),
     }

@@ -142,6 +142,18 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
     return result
 
 
+def _read_exports(path, names):
+    """({name: value}, {name: why not}) of the variables the kernel exported just before a test's cell."""
+    from autograder.grading.trusted.sandboxed import wire
+
+    if not Path(path).is_file():
+        return {}, dict.fromkeys(names, "the notebook did not run to its end (or was not submitted)")
+    try:
+        return wire.read_exports(path)
+    except (wire.WireError, OSError) as error:
+        return {}, dict.fromkeys(names, f"the exported variables could not be read ({error})")
+
+
 def main(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     started = time.monotonic()
@@ -150,22 +162,14 @@ def main(spec_path):
     finder = remote.install(channel, student_modules)
     labels = _Labels()
     labels.install()
-    exports, problems = {}, {}
-    if spec.get("exports"):
-        if Path(spec["exports"]).is_file():
-            from autograder.grading.trusted.sandboxed import wire
-
-            try:
-                exports, problems = wire.read_exports(spec["exports"])
-            except wire.WireError as error:
-                problems = dict.fromkeys(spec.get("reads", []), f"the exported variables could not be read ({error})")
-        else:
-            problems = dict.fromkeys(spec.get("reads", []), "the notebook stopped before its variables were handed over")
+    reads = {test["grade_id"]: test.get("reads", []) for test in spec["tests"]}
+    exports = {gid: _read_exports(path, reads.get(gid, [])) for gid, path in (spec.get("exports") or {}).items()}
     results = {}
     try:
         for test in spec["tests"]:
+            values, problems = exports.get(test["grade_id"], ({}, {}))
             results[test["grade_id"]] = run_test(
-                test, channel, student_modules, exports, problems, labels, float(spec.get("timeout", 120))
+                test, channel, student_modules, values, problems, labels, float(spec.get("timeout", 120))
             )
     finally:
         channel.close()
