@@ -1,12 +1,14 @@
 """The README's main-job command: the whole TA workflow on three sample students, offline."""
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from autograder.grading.sandbox import bwrap_works
 from test_packaging import readme_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +28,6 @@ def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_par
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for assignment in ("a1", "a2", "a3", "a4", "a5"):
         assert f"\n{assignment}: " in result.stdout
-    assert "sandbox: no network" in result.stdout
     with open(tmp_path / "course" / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"reference", "starter", "halfdone"}
@@ -34,3 +35,13 @@ def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_par
     assert 0 < float(rows["halfdone"]["total"]) < float(rows["reference"]["total"])
     pages = list((tmp_path / "course" / "feedback").rglob("*.html"))
     assert len(pages) == 15  # three students, five notebooks
+    if bwrap_works():
+        assert "sandbox: no network" in result.stdout
+        return
+    # without bubblewrap (macOS, containers without user namespaces) the demo grades with resource limits
+    # only, and must say which protections are missing
+    missing = next((line for line in result.stdout.splitlines() if line.startswith("NOT protected:")), "")
+    assert "no network" in missing, result.stdout[-2000:]
+    if os.environ.get("CI"):
+        pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
+    pytest.skip(f"bubblewrap is not usable here, so the demo's sandbox was not tested ({missing[:160]})")

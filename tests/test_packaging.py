@@ -34,7 +34,7 @@ def test_ci_runs_exactly_the_readme_setup_and_test_commands():
     commands = readme_commands()
     script = (REPO / ".ci" / "run").read_text().splitlines()
     run_lines = [line.strip() for line in script if line.strip() and not line.lstrip().startswith("#")]
-    assert run_lines[-2:] == [commands["Set up"], commands["Test"]]
+    assert run_lines[-3:] == [commands["Set up"], commands["Test"], "bash .ci/student_edition"]
 
 
 def requirement_names(requirements):

@@ -191,3 +191,15 @@ def test_a_clone_of_the_edition_passes_its_own_tests_on_the_untouched_starter_co
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", result.stdout) and "skipped" not in result.stdout, result.stdout[-2000:]
+
+
+def test_ci_clones_the_published_edition_and_runs_its_own_readme_setup_and_test_commands(edition):
+    text = (edition / "README.md").read_text()
+    section = text.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    commands = dict(re.findall(r"^(Set up|Test|Main job)[^\n]*:\n\n    ([^\n]+)", section, flags=re.M))
+    assert set(commands) == {"Set up", "Test", "Main job"}
+    script = (REPO / ".ci" / "student_edition").read_text().splitlines()
+    run_lines = [line.strip() for line in script if line.strip() and not line.lstrip().startswith("#")]
+    assert ".venv/bin/python -m autograder publish" in "\n".join(run_lines) and "--git" in "\n".join(run_lines)
+    assert any(line.startswith("git clone") for line in run_lines)
+    assert run_lines[-2:] == [commands["Set up"], commands["Test"]]
