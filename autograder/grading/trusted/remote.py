@@ -175,9 +175,9 @@ class Channel:
 
     def ensure(self):
         if not self.alive():
-            if self.process is not None:
-                self.kill()
+            if self.generation:
                 self.restarts += 1
+            self.kill()
             self.start()
 
     def timeout_message(self):
@@ -621,6 +621,23 @@ class RemoteObject:
         channel, number = RemoteObject._ref(self)
         value = channel.value_of({"op": "value", "target": number}, f"the value of {RemoteObject._label(self)}")
         return numpy.asarray(value, dtype=dtype)
+
+    def __eq__(self, other):
+        """Equal to a plain value when its own value (fetched as plain data) is; else only to itself."""
+        if type(other) is RemoteObject:
+            return RemoteObject._ref(self) == RemoteObject._ref(other)
+        channel, number = RemoteObject._ref(self)
+        try:
+            value = channel.value_of({"op": "value", "target": number}, f"the value of {RemoteObject._label(self)}")
+        except (TypeError, StudentError):
+            return NotImplemented
+        return value == other
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def __deepcopy__(self, memo):
         channel, number = RemoteObject._ref(self)

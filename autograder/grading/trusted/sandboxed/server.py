@@ -172,7 +172,11 @@ class Server:
         return {"value": self.handle(copy.deepcopy(self.resolve(request["target"])))}, []
 
     def op_value(self, request):
-        node, buffers = wire.encode(self.resolve(request["target"]))
+        value = self.resolve(request["target"])
+        try:
+            node, buffers = wire.encode(value)
+        except wire.NotPlain as error:
+            raise TypeError(f"{type(value).__qualname__} is not plain data ({error})") from None
         return {"value": node}, buffers
 
     def op_call(self, request):
@@ -202,9 +206,9 @@ class Server:
         }
         encoder = wire.Encoder(handle=self.handle)
         header = {
-            "value": encoder.encode(result),
-            "restore": [[where, kind, encoder.encode(state)] for where, kind, state in restored],
-            "rng": {name: encoder.encode(state) for name, state in changed_rng.items()},
+            "value": encoder.value(result),
+            "restore": [[where, kind, encoder.value(state)] for where, kind, state in restored],
+            "rng": {name: encoder.value(state) for name, state in changed_rng.items()},
         }
         return header, encoder.buffers
 

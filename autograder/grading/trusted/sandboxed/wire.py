@@ -208,6 +208,10 @@ class Encoder:
             return {"s": self._items(value, depth, containers)}
         return self._as_handle(value, f"a {kind.__module__}.{kind.__qualname__} object")
 
+    def value(self, value, containers=True):
+        """The node of a top-level value: plain data by value, else (with a handle maker) a handle."""
+        return self._item(value, -1, containers)
+
     def _item(self, value, depth, containers):
         try:
             return self.encode(value, depth + 1, containers)
@@ -260,7 +264,7 @@ def _numpy():
 def encode(value, handle=None, containers=True, limit=MAX_FRAME):
     """(node, buffers) for value."""
     encoder = Encoder(handle, limit)
-    return encoder.encode(value, containers=containers), encoder.buffers
+    return encoder.value(value, containers=containers), encoder.buffers
 
 
 # --- decoding (the trusted side) ---------------------------------------------------------------

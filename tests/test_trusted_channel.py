@@ -1,0 +1,343 @@
+"""The trusted grader's channel to student code: plain data only, faithful calls, bounded failures.
+
+The call server runs here without bubblewrap (its sandboxing is tested with the grading batteries);
+what is tested is the boundary: what may come back, how it is decoded and validated, and that a
+test in the trusted process sees what it would see next to the student's code.
+"""
+
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from autograder.grading.trusted import remote
+from autograder.grading.trusted.sandboxed import wire
+from autograder.grading.trusted.sandboxed.server import __file__ as SERVER
+
+STUDENT = """
+import os, sys, time
+import numpy as np
+
+counter = {"calls": 0}
+
+
+def add(a, b):
+    counter["calls"] += 1
+    return a + b
+
+
+def double_in_place(x):
+    x *= 2
+
+
+def update(config):
+    config["velocity"] = config.get("velocity", 0) + 1
+    return config
+
+
+def draw(n):
+    return np.random.rand(n)
+
+
+def fail(kind):
+    if kind == "value":
+        raise ValueError("stride 3 does not fit")
+    if kind == "custom":
+        class Weird(Exception):
+            pass
+        raise Weird("odd")
+    if kind == "exit":
+        raise SystemExit(0)
+    raise NotImplementedError("add: return the sum")
+
+
+class Omni(ValueError, TypeError, KeyError):
+    pass
+
+
+def omni():
+    raise Omni("claims to be every error")
+
+
+class Net:
+    def __init__(self, size):
+        self.params = {"W": np.ones((size, size))}
+        self.calls = []
+
+    def loss(self, X):
+        self.calls.append(len(X))
+        return float((X @ self.params["W"]).sum())
+
+
+class PretendFloat(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+class PretendArray:
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(3)
+
+    def __eq__(self, other):
+        return True
+
+
+def pretend(kind):
+    return {"float": PretendFloat(1.0), "array": PretendArray(), "str": type("S", (str,), {})("5")}[kind]
+
+
+def sleep(seconds):
+    time.sleep(seconds)
+    return 1
+
+
+def die():
+    os._exit(3)
+
+
+def forge_reply():
+    # write a reply of our own into every descriptor that might be the channel, then return normally
+    import struct, json
+    head = json.dumps({"value": 42, "seq": -1}).encode()
+    body = struct.pack("<Q", len(head)) + head + struct.pack("<Q", 0)
+    frame = struct.pack("<Q", len(body)) + body
+    for fd in range(3, 64):
+        try:
+            os.write(fd, frame)
+        except OSError:
+            pass
+    return 1
+
+
+def object_dtype():
+    return np.array([object(), 1], dtype=object)
+
+
+def shout():
+    print("student output " * 100)
+    sys.stdout.write("more\\n")
+    os.write(1, b"raw bytes on fd 1\\n")
+    return 7
+"""
+
+
+@pytest.fixture
+def channel(tmp_path, monkeypatch):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "student_mod.py").write_text(textwrap.dedent(STUDENT))
+    env = {"PYTHONPATH": str(tmp_path / "lib"), "PATH": "/usr/bin:/bin"}
+    channel = remote.Channel([sys.executable, "-B", SERVER], env=env, log=str(tmp_path / "server.log"))
+    finder = remote.install(channel, {"student_mod"})
+    channel.deadline = time.monotonic() + 60
+    sys.modules.pop("student_mod", None)
+    yield channel
+    remote.forget_student_modules({"student_mod"})
+    remote.uninstall(finder)
+    channel.close()
+
+
+def test_values_cross_as_plain_data(channel):
+    import student_mod
+
+    assert isinstance(student_mod, remote.RemoteModule)
+    assert student_mod.add(2, 3) == 5
+    result = student_mod.add(np.arange(3.0), 1)
+    assert type(result) is np.ndarray and result.tolist() == [1.0, 2.0, 3.0]
+    assert student_mod.add((1,), (2,)) == (1, 2)
+    assert student_mod.add("a", "b") == "ab"
+    assert student_mod.add(2**70, 1) == 2**70 + 1
+    assert np.isnan(student_mod.add(float("nan"), 1.0))
+
+
+def test_student_objects_stay_remote_and_are_changed_by_assignment(channel):
+    from student_mod import Net
+
+    net = Net(2)
+    assert type(net) is remote.RemoteObject
+    copy = net.params["W"]
+    copy[0, 0] = 100.0  # a copy: the student's object does not change
+    assert net.loss(np.ones((1, 2))) == 4.0
+    net.params["W"] = np.full((2, 2), 3.0)  # assignment reaches it
+    assert net.loss(np.ones((3, 2))) == 36.0
+    assert net.calls == [1, 3] and len(net.params) == 1 and "W" in net.params
+    assert sorted(net.params) == ["W"]
+
+
+def test_arguments_changed_in_place_are_copied_back(channel):
+    from student_mod import double_in_place, update
+
+    x = np.arange(4.0)
+    double_in_place(x)
+    assert x.tolist() == [0.0, 2.0, 4.0, 6.0]
+    config = {"learning_rate": 0.1}
+    returned = update(config)
+    assert config == {"learning_rate": 0.1, "velocity": 1} and returned == config
+
+
+def test_the_global_random_generator_is_shared_across_the_boundary(channel):
+    from student_mod import draw
+
+    # the legacy global generator is the one shared state student code may draw from
+    np.random.seed(0)  # noqa: NPY002
+    remote_draw = draw(3)
+    local_next = np.random.rand(2)  # noqa: NPY002
+    np.random.seed(0)  # noqa: NPY002
+    expected = np.random.rand(5)  # noqa: NPY002
+    assert remote_draw.tolist() == expected[:3].tolist()
+    assert local_next.tolist() == expected[3:].tolist()
+
+
+def test_student_exceptions_are_raised_as_safe_builtins_with_where_they_came_from(channel):
+    from student_mod import fail, omni
+
+    with pytest.raises(ValueError, match="stride 3 does not fit") as raised:
+        fail("value")
+    assert "raised ValueError" in remote.describe(raised.value)
+    with pytest.raises(NotImplementedError):
+        fail("stub")
+    with pytest.raises(remote.StudentError):
+        fail("custom")
+    with pytest.raises(remote.StudentError):  # SystemExit from student code cannot stop the grader
+        fail("exit")
+    with pytest.raises(ValueError):  # a class claiming many bases is only ever one builtin here
+        omni()
+
+
+@pytest.mark.parametrize("kind", ["float", "array", "str"])
+def test_objects_that_pretend_to_be_numbers_cannot_pass_a_check(channel, kind):
+    from student_mod import pretend
+
+    from cs_lib.checks import CheckError, check_close, check_scalar
+
+    value = pretend(kind)
+    assert type(value) is remote.RemoteObject
+    with pytest.raises((CheckError, TypeError)):
+        check_scalar(value, 5.0, "a pretend number")
+    with pytest.raises((CheckError, TypeError)):
+        check_close(value, np.zeros(3), "a pretend array")
+
+
+def test_a_call_that_runs_past_the_deadline_aborts_the_test_and_the_server_restarts(channel):
+    from student_mod import add, sleep
+
+    channel.deadline = time.monotonic() + 1.0
+    with pytest.raises(remote.StudentTimeout):
+        sleep(30)
+    channel.deadline = time.monotonic() + 60
+    remote.forget_student_modules({"student_mod"})
+    from student_mod import add as fresh_add
+
+    assert fresh_add(1, 1) == 2 and channel.restarts == 1
+    with pytest.raises(remote.StudentError, match="earlier run"):
+        add(1, 2)  # objects of the killed server are gone
+
+
+def test_a_dying_server_aborts_the_test_with_the_reason(channel):
+    from student_mod import die
+
+    with pytest.raises(remote.StudentCrash, match="exit code 3"):
+        die()
+
+
+def test_a_reply_forged_into_the_channel_is_detected(channel):
+    from student_mod import forge_reply
+
+    with pytest.raises(remote.ProtocolError):
+        forge_reply()
+
+
+def test_values_that_are_not_plain_data_never_cross(channel):
+    from student_mod import object_dtype
+
+    value = object_dtype()
+    assert type(value) is remote.RemoteObject
+    with pytest.raises(TypeError):
+        np.asarray(value)
+
+
+def test_what_student_code_prints_never_reaches_the_channel(channel, tmp_path):
+    from student_mod import shout
+
+    assert shout() == 7
+    assert "raw bytes on fd 1" in (tmp_path / "server.log").read_text()
+
+
+def test_local_functions_cannot_be_sent_to_student_code(channel):
+    from student_mod import add
+
+    with pytest.raises(TypeError, match="cannot send"):
+        add(lambda: 1, 2)
+
+
+@pytest.mark.parametrize(
+    "node, buffers, problem",
+    [
+        ({"a": 0, "dtype": "object", "shape": [1]}, [b"x" * 8], "dtype"),
+        ({"a": 0, "dtype": "float64", "shape": [3]}, [b"x" * 8], "bytes"),
+        ({"a": 5, "dtype": "float64", "shape": [1]}, [b"x" * 8], "buffer"),
+        ({"zz": 1}, [], "unknown value tag"),
+        ({"nt": ["a b"], "name": "X", "v": [1]}, [], "named tuple"),
+        ({"d": [[{"l": []}, 1]]}, [], "key"),
+        ({"h": 1, "types": [], "repr": ""}, [], "only plain data"),
+    ],
+)
+def test_the_decoder_rejects_malformed_data(node, buffers, problem):
+    with pytest.raises(wire.WireError, match=problem):
+        wire.decode(node, [memoryview(b) for b in buffers])
+
+
+def test_the_decoder_bounds_nesting():
+    node = 1
+    for _ in range(wire.MAX_DEPTH + 5):
+        node = {"l": [node]}
+    with pytest.raises(wire.WireError, match="deeply nested"):
+        wire.decode(node, [])
+
+
+def test_plain_values_round_trip_through_the_wire():
+    import torch
+
+    value = {
+        "array": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "scalar": np.float32(1.5),
+        "tensor": torch.arange(4.0, requires_grad=True),
+        "param": torch.nn.Parameter(torch.ones(2), requires_grad=False),
+        "meta": torch.empty(3, 4, device="meta"),
+        "bf16": torch.ones(2, dtype=torch.bfloat16),
+        "nested": [(1, "a", None, True), {2.5, 3}],
+        "special": [float("inf"), complex(1, 2), b"raw", slice(1, None, 2)],
+        "dtype": torch.float64,
+    }
+    node, buffers = wire.encode(value)
+    data = wire.pack_message({"v": node}, buffers)
+    header, views = wire.unpack_message(data)
+    back = wire.decode(header["v"], views)
+    assert back["array"].dtype == np.int32 and back["array"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert back["scalar"] == np.float32(1.5) and type(back["scalar"]) is np.float32
+    assert back["tensor"].requires_grad and back["tensor"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert isinstance(back["param"], torch.nn.Parameter) and not back["param"].requires_grad
+    assert back["meta"].device.type == "meta" and tuple(back["meta"].shape) == (3, 4)
+    assert back["bf16"].dtype == torch.bfloat16
+    assert back["nested"] == [(1, "a", None, True), {2.5, 3}]
+    assert back["special"][0] == float("inf") and back["special"][1] == complex(1, 2)
+    assert back["special"][2:] == [b"raw", slice(1, None, 2)] and back["dtype"] is torch.float64
+
+
+def test_exports_hold_plain_data_and_name_what_was_not():
+    import tempfile
+    from pathlib import Path
+
+    class Model:
+        pass
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "exports.bin"
+        namespace = {"best": {"learning_rate": 1e-2, "reg": 0.5}, "weights": np.ones(3), "model": Model()}
+        wire.export_names(namespace, ["best", "weights", "model", "missing"], path)
+        values, problems = wire.read_exports(path)
+    assert values["best"] == {"learning_rate": 1e-2, "reg": 0.5} and values["weights"].tolist() == [1.0] * 3
+    assert "not plain data" in problems["model"] and problems["missing"] == "not defined"
