@@ -30,9 +30,9 @@ def _check_scores_and_labels(x, y, name):
 
 
 def affine_forward(x, w, b):
-    """Fully connected (affine) layer: out = x.reshape(N, D) @ w + b.
+    """Fully connected (affine) layer: out = x_flat w + b, with x_flat each example of x flattened to a row.
 
-    x: (N, d1, ..., dk), each example flattened to a row of D = d1 * ... * dk numbers
+    x: (N, d1, ..., dk), each example flattened to a row of D = d1 * ... * dk numbers, in row-major order
        (CIFAR-10 images (N, 3, 32, 32) give D = 3072).
     w: (D, M) weights, b: (M,) biases.
     Returns out (N, M) and cache = (x, w, b).
@@ -46,9 +46,9 @@ def affine_forward(x, w, b):
         M = w.shape[1]
         raise ValueError(f"affine_forward: b must have shape ({M},) to match w {w.shape}, got {b.shape}")
     out = None
-    # TODO: flatten each example to a row (x.reshape(N, D)); set out = x_flat @ w + b, (N, M)
+    # TODO: flatten each example of x to a row of D numbers and apply the affine map; set out (N, M)
     raise NotImplementedError(
-        "affine_forward: flatten each example to a row (x.reshape(N, D)); set out = x_flat @ w + b, (N, M)"
+        "affine_forward: flatten each example of x to a row of D numbers and apply the affine map; set out (N, M)"
     )
     cache = (x, w, b)
     return out, cache
@@ -58,17 +58,14 @@ def affine_backward(dout, cache):
     """Backward pass of affine_forward.
 
     dout: (N, M) upstream gradient dL/dout; cache = (x, w, b) from the forward pass.
-    With x_flat = x.reshape(N, D):
-        dx = (dout @ w.T) reshaped to x's shape (N, d1, ..., dk)
-        dw = x_flat.T @ dout  (D, M)
-        db = sum of dout over the N examples  (M,)
-    Returns (dx, dw, db).
+    Returns (dx, dw, db), the gradients of the loss with respect to x (x's own shape (N, d1, ..., dk)),
+    w (D, M) and b (M,).
     """
     x, w, b = cache
     dx, dw, db = None, None, None
-    # TODO: set dx (x's shape), dw = x_flat.T @ dout (D, M) and db = dout summed over N (M,)
+    # TODO: the chain rule through out = x_flat w + b; set dx (shaped like x), dw (D, M) and db (M,)
     raise NotImplementedError(
-        "affine_backward: set dx (x's shape), dw = x_flat.T @ dout (D, M) and db = dout summed over N (M,)"
+        "affine_backward: the chain rule through out = x_flat w + b; set dx (shaped like x), dw (D, M) and db (M,)"
     )
     return dx, dw, db
 
@@ -79,22 +76,24 @@ def relu_forward(x):
     Returns out (same shape as x) and cache = x.
     """
     out = None
-    # TODO: compute out = max(0, x) elementwise (same shape as x)
-    raise NotImplementedError("relu_forward: compute out = max(0, x) elementwise (same shape as x)")
+    # TODO: apply the rectified linear unit to every entry of x; set out (same shape as x)
+    raise NotImplementedError(
+        "relu_forward: apply the rectified linear unit to every entry of x; set out (same shape as x)"
+    )
     cache = x
     return out, cache
 
 
 def relu_backward(dout, cache):
-    """Backward pass of relu_forward: dx = dout where x > 0, else 0 (the gradient at x = 0 is taken as 0).
+    """Backward pass of relu_forward (take the ReLU's gradient at exactly x = 0 as 0).
 
     dout: upstream gradient, same shape as x; cache = x. Returns dx.
     """
     x = cache
     dx = None
-    # TODO: pass dout through where the forward input x was positive, zero elsewhere; set dx
+    # TODO: the chain rule through the ReLU with its local gradient; set dx (same shape as x)
     raise NotImplementedError(
-        "relu_backward: pass dout through where the forward input x was positive, zero elsewhere; set dx"
+        "relu_backward: the chain rule through the ReLU with its local gradient; set dx (same shape as x)"
     )
     return dx
 
@@ -105,15 +104,14 @@ def softmax_loss(x, y):
     x: (N, C) class scores; y: (N,) labels with 0 <= y[i] < C.
         p[i, j] = exp(x[i, j]) / sum_k exp(x[i, k])
         loss    = -(1/N) sum_i log p[i, y[i]]
-        dx      = (p - onehot(y)) / N        (N, C)
     Subtract each row's maximum before exponentiating: p is unchanged and exp cannot overflow.
-    Returns (loss, dx).
+    Returns (loss, dx) with dx the gradient of the loss with respect to the scores, (N, C).
     """
     _check_scores_and_labels(x, y, "softmax_loss")
     loss, dx = None, None
-    # TODO: shift rows by their maximum; set the mean loss and dx = (p - onehot(y)) / N
+    # TODO: the mean cross-entropy of the softmax probabilities, computed stably, and its gradient; set loss, dx
     raise NotImplementedError(
-        "softmax_loss: shift rows by their maximum; set the mean loss and dx = (p - onehot(y)) / N"
+        "softmax_loss: the mean cross-entropy of the softmax probabilities, computed stably, and its gradient; set loss, dx"
     )
     return loss, dx
 
@@ -124,14 +122,13 @@ def svm_loss(x, y):
     x: (N, C) class scores; y: (N,) labels with 0 <= y[i] < C.
         margin[i, j] = max(0, x[i, j] - x[i, y[i]] + 1)   for j != y[i]
         loss         = (1/N) sum_i sum_{j != y[i]} margin[i, j]
-    Each positive margin adds 1/N to dx[i, j] and subtracts 1/N from dx[i, y[i]].
-    Returns (loss, dx) with dx (N, C).
+    Returns (loss, dx) with dx the gradient of the loss with respect to the scores, (N, C).
     """
     _check_scores_and_labels(x, y, "svm_loss")
     loss, dx = None, None
-    # TODO: hinge margins (the correct class adds nothing); set the mean loss and dx (N, C)
+    # TODO: the mean hinge loss over the wrong classes and its gradient with respect to the scores; set loss, dx
     raise NotImplementedError(
-        "svm_loss: hinge margins (the correct class adds nothing); set the mean loss and dx (N, C)"
+        "svm_loss: the mean hinge loss over the wrong classes and its gradient with respect to the scores; set loss, dx"
     )
     return loss, dx
 
@@ -155,8 +152,9 @@ def dropout_forward(x, dropout_param):
       - 'p': the probability of KEEPING a unit, 0 < p <= 1;
       - 'seed' (optional): draw the mask from np.random.default_rng(seed), so that one seed always
         gives the same mask (gradient checks need that).
-    Training: mask = (uniform random numbers of x's shape < p) / p and out = x * mask, so that
-    E[out] = x and nothing needs rescaling at test time. Make the mask x's dtype (float32 stays float32).
+    Training: each entry of x is kept with probability p, decided by uniform random numbers drawn from
+    rng, and the kept entries are divided by p, so that E[out] = x and nothing needs rescaling at test
+    time. Keep the mask in x's dtype (float32 stays float32).
     Example: p = 0.5 keeps about half the units and doubles them: x = [1, 2, 3, 4] may give [2, 0, 0, 8].
     Returns out (same shape and dtype as x) and cache = (dropout_param, mask); mask is None in test mode.
     """
@@ -165,28 +163,26 @@ def dropout_forward(x, dropout_param):
     mask = None
     out = None
     if mode == "train":
-        # TODO: draw mask = (rng.random(x.shape) < p) / p in x's dtype and set out = x * mask
+        # TODO: draw the inverted-dropout mask with rng (keep with probability p, rescale); set mask and out
         raise NotImplementedError(
-            "dropout_forward: draw mask = (rng.random(x.shape) < p) / p in x's dtype and set out = x * mask"
+            "dropout_forward: draw the inverted-dropout mask with rng (keep with probability p, rescale); set mask and out"
         )
     else:
-        # TODO: test mode: out = x (inverted dropout needs no rescaling at test time)
-        raise NotImplementedError(
-            "dropout_forward: test mode: out = x (inverted dropout needs no rescaling at test time)"
-        )
+        # TODO: set out in test mode, where inverted dropout draws no mask
+        raise NotImplementedError("dropout_forward: set out in test mode, where inverted dropout draws no mask")
     cache = (dict(dropout_param), mask)  # a copy: the caller may switch the mode before backward
     out = out.astype(x.dtype, copy=False)
     return out, cache
 
 
 def dropout_backward(dout, cache):
-    """Backward pass of dropout_forward: dx = dout * mask in training mode (the forward pass's own mask),
-    dx = dout in test mode. dout has x's shape. Returns dx.
+    """Backward pass of dropout_forward, in the mode the forward pass ran in, through the forward pass's own
+    mask (never a new one). dout has x's shape. Returns dx.
     """
     dropout_param, mask = cache
     dx = None
-    # TODO: reuse the cached mask (never draw a new one): dx = dout * mask (train), dout (test)
+    # TODO: the chain rule through the forward pass (its cached mask in training mode); set dx
     raise NotImplementedError(
-        "dropout_backward: reuse the cached mask (never draw a new one): dx = dout * mask (train), dout (test)"
+        "dropout_backward: the chain rule through the forward pass (its cached mask in training mode); set dx"
     )
     return dx.astype(dout.dtype, copy=False)

@@ -14,7 +14,7 @@ import numpy as np
 
 
 def sgd(w, dw, config=None):
-    """Vanilla stochastic gradient descent: next_w = w - learning_rate * dw.
+    """Vanilla stochastic gradient descent: one step of size learning_rate against the gradient.
 
     config: learning_rate (default 1e-2).
     """
@@ -22,16 +22,15 @@ def sgd(w, dw, config=None):
         config = {}
     config.setdefault("learning_rate", 1e-2)
     next_w = None
-    # TODO: take one step against the gradient: next_w = w - learning_rate * dw
-    raise NotImplementedError("sgd: take one step against the gradient: next_w = w - learning_rate * dw")
+    # TODO: take one step of size learning_rate against the gradient; set next_w
+    raise NotImplementedError("sgd: take one step of size learning_rate against the gradient; set next_w")
     return next_w, config
 
 
 def sgd_momentum(w, dw, config=None):
-    """SGD with momentum: a velocity accumulates a running sum of past gradients.
+    """SGD with momentum: a velocity v accumulates a decaying sum of past steps, and w moves by v.
 
-        v      = momentum * v - learning_rate * dw
-        next_w = w + v
+    In the lecture's notation, with mu = momentum and eta = learning_rate:  v <- mu v - eta dw,  w <- w + v.
 
     config: learning_rate (default 1e-2), momentum (default 0.9), velocity v (state, zeros at the
     first call, same shape as w; store the new v in config["velocity"]).
@@ -42,18 +41,18 @@ def sgd_momentum(w, dw, config=None):
     config.setdefault("momentum", 0.9)
     v = config.get("velocity", np.zeros_like(w))
     next_w = None
-    # TODO: v = momentum * v - learning_rate * dw; next_w = w + v; store v in config["velocity"]
+    # TODO: update the velocity with this gradient and step along it; set next_w and config["velocity"]
     raise NotImplementedError(
-        'sgd_momentum: v = momentum * v - learning_rate * dw; next_w = w + v; store v in config["velocity"]'
+        'sgd_momentum: update the velocity with this gradient and step along it; set next_w and config["velocity"]'
     )
     return next_w, config
 
 
 def rmsprop(w, dw, config=None):
-    """RMSProp: divide each step by a running root-mean-square of the recent gradients.
+    """RMSProp: divide each weight's step by a running root-mean-square of its recent gradients.
 
-        cache  = decay_rate * cache + (1 - decay_rate) * dw**2
-        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+    In the lecture's notation, with rho = decay_rate and eta = learning_rate (elementwise):
+    c <- rho c + (1 - rho) dw^2,  w <- w - eta dw / (sqrt(c) + epsilon), epsilon added outside the root.
 
     config: learning_rate (default 1e-2), decay_rate (default 0.99), epsilon (default 1e-8),
     cache (state, zeros at the first call, same shape as w; store the new cache in config["cache"]).
@@ -65,9 +64,9 @@ def rmsprop(w, dw, config=None):
     config.setdefault("epsilon", 1e-8)
     config.setdefault("cache", np.zeros_like(w))
     next_w = None
-    # TODO: update config["cache"] with dw**2; next_w = w - lr * dw / (sqrt(cache) + epsilon)
+    # TODO: update the running mean of squared gradients, then step with it; set next_w and config["cache"]
     raise NotImplementedError(
-        'rmsprop: update config["cache"] with dw**2; next_w = w - lr * dw / (sqrt(cache) + epsilon)'
+        'rmsprop: update the running mean of squared gradients, then step with it; set next_w and config["cache"]'
     )
     return next_w, config
 
@@ -76,14 +75,9 @@ def adam(w, dw, config=None):
     """Adam: momentum (first moment m) and RMSProp (second moment v), both corrected for their zero start.
 
     The step counter t is incremented BEFORE the bias correction (CS231n's and PyTorch's convention),
-    so the first call uses t = 1:
-
-        t      = t + 1
-        m      = beta1 * m + (1 - beta1) * dw
-        v      = beta2 * v + (1 - beta2) * dw**2
-        m_hat  = m / (1 - beta1**t)
-        v_hat  = v / (1 - beta2**t)
-        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+    so the first call uses t = 1. In the lecture's notation (elementwise, eta = learning_rate):
+    m <- beta1 m + (1 - beta1) dw,  v <- beta2 v + (1 - beta2) dw^2,  m_hat = m / (1 - beta1^t),
+    v_hat = v / (1 - beta2^t),  w <- w - eta m_hat / (sqrt(v_hat) + epsilon).
 
     config: learning_rate (default 1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8), and the state
     m, v (zeros of w's shape at the first call) and t (0 at the first call); store the new m, v and t

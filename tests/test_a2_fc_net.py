@@ -119,6 +119,28 @@ def test_fully_connected_net_initialisation_follows_weight_scale_and_seed():
     np.testing.assert_array_equal(same.params["W3"], model.params["W3"])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kaiming_initialisation_gives_each_layer_the_std_sqrt_2_over_its_fan_in(dtype):
+    model = FullyConnectedNet([800, 40], input_dim=100, num_classes=10, weight_scale="kaiming", dtype=dtype, seed=3)
+    for i, fan_in in enumerate((100, 800, 40), start=1):
+        assert model.params[f"W{i}"].dtype == dtype
+        assert np.std(model.params[f"W{i}"]) == pytest.approx(np.sqrt(2 / fan_in), rel=0.05), f"W{i}"
+        assert not model.params[f"b{i}"].any()
+
+
+def test_kaiming_keeps_a_deep_relu_nets_activations_at_one_scale(rng):
+    """What the notebook shows: through nine ReLU layers the spread of the activations stays put."""
+    model = FullyConnectedNet(
+        [200] * 9, input_dim=300, num_classes=10, weight_scale="kaiming", dtype=np.float64, seed=0
+    )
+    hidden = rng.standard_normal((500, 300))
+    spreads = []
+    for i in range(1, 10):
+        hidden = np.maximum(0, hidden @ model.params[f"W{i}"])
+        spreads.append(np.sqrt(np.mean(hidden**2)))
+    assert 0.6 < spreads[-1] / spreads[0] < 1.6
+
+
 def test_fully_connected_net_keeps_its_dtype_through_loss_and_gradients(rng):
     model = FullyConnectedNet([8, 8], input_dim=6, num_classes=3, dropout_keep_ratio=0.5, seed=0)
     assert all(value.dtype == np.float32 for value in model.params.values())
@@ -164,6 +186,7 @@ def test_dropout_net_gradients_agree_with_numerical_gradients_for_a_fixed_seed(r
         ({"normalization": "groupnorm"}, "'groupnorm'"),
         ({"dropout_keep_ratio": 0}, "p = 0"),
         ({"dropout_keep_ratio": 1.5}, "p = 1.5"),
+        ({"weight_scale": "he"}, "weight_scale must be a number or \"kaiming\", got 'he'"),
     ],
 )
 def test_fully_connected_net_rejects_bad_options_naming_them(kwargs, match):

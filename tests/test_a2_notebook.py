@@ -25,7 +25,7 @@ CELLS = {
     "dropout_forward": ["dropout_forward"],
     "dropout_backward": ["dropout_backward"],
     "TwoLayerNet": ["two_layer_net"],
-    "FullyConnectedNet": ["fc_net_init", "fc_net_gradients", "fc_net_deep", "fc_net_dropout"],
+    "FullyConnectedNet": ["fc_net_init", "fc_net_gradients", "fc_net_deep", "fc_net_kaiming", "fc_net_dropout"],
     "sgd": ["sgd"],
     "sgd_momentum": ["sgd_momentum"],
     "rmsprop": ["rmsprop"],
@@ -394,6 +394,10 @@ def explicit_fully_connected_net(*bugs):
             dims = [input_dim, *hidden_dims, num_classes]
             for i in range(1, self.num_layers + 1):
                 scale = np.sqrt(1 / dims[i - 1]) if "ignores weight_scale" in bugs else weight_scale
+                if weight_scale == "kaiming":
+                    fan = dims[i] if "kaiming with the fan-out" in bugs else dims[i - 1]
+                    scale = np.sqrt((1 if "kaiming as 1 / fan_in" in bugs else 2) / fan)
+                    scale = 1e-2 if "kaiming ignored" in bugs else scale
                 self.params[f"W{i}"] = (scale * rng.standard_normal((dims[i - 1], dims[i]))).astype(dtype)
                 self.params[f"b{i}"] = (np.ones if "biases start at one" in bugs else np.zeros)(dims[i], dtype=dtype)
 
@@ -500,6 +504,9 @@ WRONG_NETS = [
     ("FullyConnectedNet", explicit_fully_connected_net, "no dropout", "fc_net_dropout"),
     ("FullyConnectedNet", explicit_fully_connected_net, "dropout at test time", "fc_net_dropout"),
     ("FullyConnectedNet", explicit_fully_connected_net, "dropout on the scores", "fc_net_dropout"),
+    ("FullyConnectedNet", explicit_fully_connected_net, "kaiming with the fan-out", "fc_net_kaiming"),
+    ("FullyConnectedNet", explicit_fully_connected_net, "kaiming as 1 / fan_in", "fc_net_kaiming"),
+    ("FullyConnectedNet", explicit_fully_connected_net, "kaiming ignored", "fc_net_kaiming"),
 ]
 
 
@@ -708,3 +715,72 @@ def test_a2_cells_pass_while_the_assignment_4_regions_are_still_stubs():
     for grade_id in CELLS["FullyConnectedNet"] + CELLS["TwoLayerNet"]:
         passed, message = run_cell(A2, grade_id, overrides)
         assert passed, f"{grade_id}: {message}"
+
+
+# ---------------------------------------------------------------- the checks that judge what the notebook trained
+
+
+def _reads(grade_id):
+    """The notebook variables a stateful cell declares with reads=[...]."""
+    from autograder.common.course import load_course
+    from autograder.common.sources import source_notebook
+
+    course = load_course()
+    assignment = course.assignment(A2)
+    notebook = source_notebook(assignment.source_notebook(assignment.notebooks[0]), course, A2)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.metadata.get("reads")
+    raise KeyError(grade_id)
+
+
+SETTINGS = {
+    "overfit_three_layer_accuracy": ("three_layer_settings", {"weight_scale": 1e-2, "learning_rate": 1e-2}),
+    "overfit_five_layer_accuracy": ("five_layer_settings", {"weight_scale": 5e-2, "learning_rate": 1e-2}),
+}
+
+
+def test_stateful_checks_declare_plain_data_they_read():
+    assert _reads("two_layer_accuracy") == ["two_layer_weights"]
+    for grade_id, (name, _) in SETTINGS.items():
+        assert _reads(grade_id) == [name]
+
+
+@pytest.mark.parametrize("grade_id", sorted(SETTINGS))
+def test_overfitting_checks_retrain_with_the_recorded_settings_alone(grade_id):
+    name, settings = SETTINGS[grade_id]
+    passed, message = run_cell(A2, grade_id, namespace={name: settings})
+    assert passed, message
+    passed, message = run_cell(A2, grade_id, namespace={name: dict(settings, weight_scale=1e-4)})
+    assert not passed and "best training accuracy on 50 images" in message, message
+    passed, message = run_cell(A2, grade_id, namespace={name: {"scale": 1e-2, "lr": 1e-2}})
+    assert not passed and "keys 'weight_scale' and 'learning_rate'" in message, message
+
+
+def _trained_two_layer_weights(epochs):
+    from cs_lib.classifiers.fc_net import TwoLayerNet
+    from cs_lib.datasets import get_cifar10_data
+    from cs_lib.solver import Solver
+
+    model = TwoLayerNet(hidden_dim=50, weight_scale=1e-3, seed=0)
+    data = get_cifar10_data(dtype=np.float32, dataset="embedded")
+    solver = Solver(model, data, optim_config={"learning_rate": 3e-3}, num_epochs=epochs, verbose=False, seed=0)
+    solver.train()
+    return {name: np.array(value) for name, value in model.params.items()}
+
+
+@pytest.mark.slow
+def test_two_layer_check_evaluates_the_handed_over_weights_on_validation_data_it_loads(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # the grading target, 25% after a quick run
+    weights = _trained_two_layer_weights(epochs=1)
+    passed, message = run_cell(A2, "two_layer_accuracy", namespace={"two_layer_weights": weights})
+    assert passed, message
+    untrained = {name: np.zeros_like(value) for name, value in weights.items()}
+    passed, message = run_cell(A2, "two_layer_accuracy", namespace={"two_layer_weights": untrained})
+    assert not passed and "validation accuracy" in message, message
+    passed, message = run_cell(
+        A2, "two_layer_accuracy", namespace={"two_layer_weights": dict(weights, W2=weights["W1"])}
+    )
+    assert not passed and "two_layer_weights['W2']" in message, message
+    passed, message = run_cell(A2, "two_layer_accuracy", namespace={"two_layer_weights": {"W1": weights["W1"]}})
+    assert not passed and "W1, b1, W2 and b2" in message, message

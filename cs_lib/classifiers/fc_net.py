@@ -36,9 +36,9 @@ class TwoLayerNet:
         self.params = {}
         self.reg = reg
         rng = np.random.default_rng(seed)
-        # TODO: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros
+        # TODO: fill self.params: W1 (D, H), W2 (H, C) drawn from rng with std weight_scale; b1, b2 zeros
         raise NotImplementedError(
-            "TwoLayerNet.__init__: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros"
+            "TwoLayerNet.__init__: fill self.params: W1 (D, H), W2 (H, C) drawn from rng with std weight_scale; b1, b2 zeros"
         )
 
     def loss(self, X, y=None):
@@ -51,17 +51,17 @@ class TwoLayerNet:
         """
         W1, b1, W2, b2 = (self.params[name] for name in ("W1", "b1", "W2", "b2"))
         scores = None
-        # TODO: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)
+        # TODO: the forward pass through your layers, keeping every cache; set scores (N, C)
         raise NotImplementedError(
-            "TwoLayerNet.loss: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)"
+            "TwoLayerNet.loss: the forward pass through your layers, keeping every cache; set scores (N, C)"
         )
         if y is None:
             return scores
 
         loss, grads = 0.0, {}
-        # TODO: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)
+        # TODO: data loss plus L2 penalty, then the backward pass through the layers in reverse; set loss, grads
         raise NotImplementedError(
-            "TwoLayerNet.loss: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)"
+            "TwoLayerNet.loss: data loss plus L2 penalty, then the backward pass through the layers in reverse; set loss, grads"
         )
         return loss, grads
 
@@ -72,7 +72,9 @@ class FullyConnectedNet:
         {affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax
 
     Layer i (1..L) maps dims[i-1] to dims[i] numbers, with dims = [D, *hidden_dims, C]:
-        W{i} (dims[i-1], dims[i]) drawn from normal(0, weight_scale) with np.random.default_rng(seed),
+        W{i} (dims[i-1], dims[i]) drawn from a normal distribution with mean 0 and standard deviation
+             weight_scale, with np.random.default_rng(seed); weight_scale="kaiming" gives each layer
+             Kaiming He's standard deviation sqrt(2 / dims[i-1]) for its fan-in instead;
         b{i} (dims[i],) zeros;
     with normalization ('batchnorm' or 'layernorm', assignment 4) every hidden layer i also has
         gamma{i} (dims[i],) ones and beta{i} (dims[i],) zeros.
@@ -98,6 +100,8 @@ class FullyConnectedNet:
             raise ValueError(f"normalization must be None, 'batchnorm' or 'layernorm', got {normalization!r}")
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"dropout_keep_ratio must satisfy 0 < p <= 1, got p = {dropout_keep_ratio}")
+        if isinstance(weight_scale, str) and weight_scale != "kaiming":
+            raise ValueError(f'weight_scale must be a number or "kaiming", got {weight_scale!r}')
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
         self.reg = reg
@@ -106,9 +110,9 @@ class FullyConnectedNet:
         self.params = {}
         rng = np.random.default_rng(seed)
         dims = [input_dim, *hidden_dims, num_classes]
-        # TODO: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros
+        # TODO: for i = 1..L: W{i} drawn from rng with the std of weight_scale (or Kaiming's), b{i} zeros
         raise NotImplementedError(
-            "FullyConnectedNet.__init__: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros"
+            "FullyConnectedNet.__init__: for i = 1..L: W{i} drawn from rng with the std of weight_scale (or Kaiming's), b{i} zeros"
         )
         if normalization is not None:
             # TODO: (a4) for hidden layers i = 1..L-1: gamma{i} ones, beta{i} zeros, (hidden_dims[i-1],)
@@ -162,9 +166,9 @@ class FullyConnectedNet:
             return scores
 
         loss, grads = 0.0, {}
-        # TODO: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})
+        # TODO: data loss plus L2 penalty, then the backward pass through every layer in reverse; set loss, grads
         raise NotImplementedError(
-            "FullyConnectedNet.loss: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})"
+            "FullyConnectedNet.loss: data loss plus L2 penalty, then the backward pass through every layer in reverse; set loss, grads"
         )
         return loss, grads
 

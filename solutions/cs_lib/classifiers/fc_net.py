@@ -36,7 +36,7 @@ class TwoLayerNet:
         self.reg = reg
         rng = np.random.default_rng(seed)
         ### BEGIN SOLUTION
-        # Stub: params W1 (D, H), W2 (H, C) from rng.normal(0, weight_scale, shape); b1, b2 zeros
+        # Stub: fill self.params: W1 (D, H), W2 (H, C) drawn from rng with std weight_scale; b1, b2 zeros
         self.params["W1"] = rng.normal(0.0, weight_scale, (input_dim, hidden_dim))
         self.params["b1"] = np.zeros(hidden_dim)
         self.params["W2"] = rng.normal(0.0, weight_scale, (hidden_dim, num_classes))
@@ -54,7 +54,7 @@ class TwoLayerNet:
         W1, b1, W2, b2 = (self.params[name] for name in ("W1", "b1", "W2", "b2"))
         scores = None
         ### BEGIN SOLUTION
-        # Stub: affine_relu_forward then affine_forward, keeping the caches; set scores (N, C)
+        # Stub: the forward pass through your layers, keeping every cache; set scores (N, C)
         hidden, hidden_cache = affine_relu_forward(X, W1, b1)
         scores, scores_cache = affine_forward(hidden, W2, b2)
         ### END SOLUTION
@@ -63,7 +63,7 @@ class TwoLayerNet:
 
         loss, grads = 0.0, {}
         ### BEGIN SOLUTION
-        # Stub: softmax loss + 0.5 * reg * sum(W**2); backward pass: grads W1, b1, W2, b2 (+ reg * W)
+        # Stub: data loss plus L2 penalty, then the backward pass through the layers in reverse; set loss, grads
         data_loss, dscores = softmax_loss(scores, y)
         loss = data_loss + 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
         dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, scores_cache)
@@ -80,7 +80,9 @@ class FullyConnectedNet:
         {affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax
 
     Layer i (1..L) maps dims[i-1] to dims[i] numbers, with dims = [D, *hidden_dims, C]:
-        W{i} (dims[i-1], dims[i]) drawn from normal(0, weight_scale) with np.random.default_rng(seed),
+        W{i} (dims[i-1], dims[i]) drawn from a normal distribution with mean 0 and standard deviation
+             weight_scale, with np.random.default_rng(seed); weight_scale="kaiming" gives each layer
+             Kaiming He's standard deviation sqrt(2 / dims[i-1]) for its fan-in instead;
         b{i} (dims[i],) zeros;
     with normalization ('batchnorm' or 'layernorm', assignment 4) every hidden layer i also has
         gamma{i} (dims[i],) ones and beta{i} (dims[i],) zeros.
@@ -106,6 +108,8 @@ class FullyConnectedNet:
             raise ValueError(f"normalization must be None, 'batchnorm' or 'layernorm', got {normalization!r}")
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"dropout_keep_ratio must satisfy 0 < p <= 1, got p = {dropout_keep_ratio}")
+        if isinstance(weight_scale, str) and weight_scale != "kaiming":
+            raise ValueError(f'weight_scale must be a number or "kaiming", got {weight_scale!r}')
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
         self.reg = reg
@@ -115,9 +119,11 @@ class FullyConnectedNet:
         rng = np.random.default_rng(seed)
         dims = [input_dim, *hidden_dims, num_classes]
         ### BEGIN SOLUTION
-        # Stub: for i = 1..L: W{i} (dims[i-1], dims[i]) from rng.normal(0, weight_scale, .), b{i} zeros
+        # Stub: for i = 1..L: W{i} drawn from rng with the std of weight_scale (or Kaiming's), b{i} zeros
         for layer in range(1, self.num_layers + 1):
-            self.params[f"W{layer}"] = rng.normal(0.0, weight_scale, (dims[layer - 1], dims[layer]))
+            fan_in = dims[layer - 1]
+            std = np.sqrt(2.0 / fan_in) if weight_scale == "kaiming" else weight_scale
+            self.params[f"W{layer}"] = rng.normal(0.0, std, (fan_in, dims[layer]))
             self.params[f"b{layer}"] = np.zeros(dims[layer])
         ### END SOLUTION
         if normalization is not None:
@@ -187,7 +193,7 @@ class FullyConnectedNet:
 
         loss, grads = 0.0, {}
         ### BEGIN SOLUTION
-        # Stub: softmax loss + 0.5 * reg * sum of W{i}**2; backward pass filling grads (+ reg * W{i})
+        # Stub: data loss plus L2 penalty, then the backward pass through every layer in reverse; set loss, grads
         loss, dscores = softmax_loss(scores, y)
         dhidden, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, scores_cache)
         for layer in range(L - 1, 0, -1):
