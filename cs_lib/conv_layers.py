@@ -95,10 +95,9 @@ def conv_backward_naive(dout, cache):
     - cache: (x, w, b, conv_param) as returned by conv_forward_naive
 
     Returns (dx, dw, db), shaped like (x, w, b): dx (N, C, H, W), dw (F, C, HH, WW), db (F,).
-    Every output out[n, f, i, j] used the window x_pad[n, :, i*stride : i*stride + HH, j*stride : j*stride + WW]
-    and the filter w[f], so it sends dout[n, f, i, j] * w[f] back to that window, dout[n, f, i, j] * window
-    to dw[f], and dout[n, f, i, j] to db[f]; contributions add up over n, i and j. Gradients that reach
-    the padding are dropped: dx is the centre H x W of the padded gradient.
+    Every output out[n, f, i, j] used one window of x_pad, the filter w[f] and the bias b[f]: it sends a
+    share of dout[n, f, i, j] back to each of them, and the shares add up over n, i and j (windows
+    overlap). Gradients that reach the padding are dropped: dx is the centre H x W of the padded gradient.
     """
     x, w, b, conv_param = cache
     stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param)

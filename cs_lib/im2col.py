@@ -55,8 +55,8 @@ def conv_forward_im2col(x, w, b, conv_param):
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     out = None
-    # TODO: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')
+    # TODO: build the columns with your im2col, compute the layer as one matrix product with the filters as rows plus the biases, and arrange it as out (N, F, H', W')
     raise NotImplementedError(
-        "conv_forward_im2col: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')"
+        "conv_forward_im2col: build the columns with your im2col, compute the layer as one matrix product with the filters as rows plus the biases, and arrange it as out (N, F, H', W')"
     )
     return out, (x, w, b, conv_param)

@@ -114,3 +114,68 @@ def plot_curves(curves, xlabel="iteration", ylabel="loss", title=None, marker="-
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def show_activation_maps(images, maps, filters=None, title=None, size=1.2):
+    """Activation maps of a conv layer: one row per image (the image, then one map per filter).
+
+    images (N, C, H, W) or (N, H, W, C), each shown rescaled to its own min..max; maps (N, F, H', W');
+    filters (F, C, HH, WW), when given, are drawn in a top row above their maps. All maps of one filter
+    share a grey scale from 0 to that filter's largest activation, so rows can be compared.
+    """
+    plt = _pyplot()
+    images = _as_hwc(images)
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim != 4 or len(maps) != len(images):
+        raise ValueError(f"maps must be (N, F, H', W') for the {len(images)} images, got shape {maps.shape}")
+    N, F = maps.shape[:2]
+    top = 0 if filters is None else 1
+    fig, axes = plt.subplots(N + top, F + 1, figsize=((F + 1) * size, (N + top) * size), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    if filters is not None:
+        tiles = np.asarray(filters, dtype=np.float64).transpose(0, 2, 3, 1)
+        for f in range(F):
+            low, high = tiles[f].min(), tiles[f].max()
+            axes[0, f + 1].imshow(((tiles[f] - low) / max(high - low, 1e-12)).squeeze())
+            axes[0, f + 1].set_title(f"filter {f}", fontsize=7)
+    brightest = np.maximum(maps.max(axis=(0, 2, 3)), 1e-12)
+    for n in range(N):
+        image = images[n]
+        low, high = image.min(), image.max()
+        axes[n + top, 0].imshow(((image - low) / max(high - low, 1e-12)).squeeze())
+        for f in range(F):
+            axes[n + top, f + 1].imshow(maps[n, f], cmap="gray", vmin=0.0, vmax=brightest[f])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_histograms(values, title=None, bins=40, size=1.6):
+    """Per-layer histograms, one row per setting: values is {setting: [array of layer 1, layer 2, ...]}.
+
+    Each panel is labelled with its layer and the standard deviation of its values, so vanishing (all
+    near zero) and exploding (huge) layers show both in the shape and in the numbers.
+    """
+    plt = _pyplot()
+    if not values:
+        raise ValueError("plot_layer_histograms needs at least one setting")
+    layers = max(len(arrays) for arrays in values.values())
+    fig, axes = plt.subplots(len(values), layers, figsize=(layers * size, len(values) * size), squeeze=False)
+    for row, (label, arrays) in enumerate(values.items()):
+        for column in range(layers):
+            ax = axes[row, column]
+            ax.set_yticks([])
+            ax.tick_params(axis="x", labelsize=6)
+            if column >= len(arrays):
+                ax.axis("off")
+                continue
+            flat = np.asarray(arrays[column], dtype=np.float64).ravel()
+            ax.hist(flat, bins=bins, color=f"C{row}")
+            ax.set_title(f"layer {column + 1}: std {flat.std():.1e}", fontsize=7)
+        axes[row, 0].set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

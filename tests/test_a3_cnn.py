@@ -131,3 +131,31 @@ def test_solver_fits_a_tiny_training_set():
     solver.train()
     assert solver.check_accuracy(X, y) == 1.0
     assert solver.loss_history[-1] < 0.1 * solver.loss_history[0]
+
+
+@pytest.mark.parametrize("input_dim, filter_size", [((3, 8, 8), 3), ((2, 6, 10), 5), ((1, 4, 4), 1)])
+def test_activation_maps_are_the_first_convolution_and_relu_before_the_pool(input_dim, filter_size):
+    rng = np.random.default_rng(filter_size)
+    model = ThreeLayerConvNet(
+        input_dim=input_dim, num_filters=4, filter_size=filter_size, hidden_dim=5, dtype=np.float64, seed=0
+    )
+    model.params["W1"] = rng.normal(size=model.params["W1"].shape)
+    model.params["b1"] = rng.normal(size=4)
+    X = rng.normal(size=(3,) + input_dim)
+    expected = F.relu(
+        F.conv2d(
+            torch.tensor(X),
+            torch.tensor(model.params["W1"]),
+            torch.tensor(model.params["b1"]),
+            padding=(filter_size - 1) // 2,
+        )
+    ).numpy()
+    maps = model.activation_maps(X)
+    assert maps.shape == (3, 4) + input_dim[1:]
+    assert rel_error(maps, expected) < 1e-10
+    assert (maps == 0).any() and (maps > 0).any()
+
+
+def test_activation_maps_keep_the_models_dtype():
+    model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=2, filter_size=3, seed=0)
+    assert model.activation_maps(np.ones((1, 3, 8, 8))).dtype == np.float32

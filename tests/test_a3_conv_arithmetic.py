@@ -105,5 +105,5 @@ def test_same_padding_keeps_the_size_with_stride_1(F, N):
 
 @pytest.mark.parametrize("F", [2, 4, 6])
 def test_same_padding_refuses_even_filters(F):
-    with pytest.raises(ValueError, match="not an integer"):
+    with pytest.raises(ValueError, match=f"a {F}-wide filter has no symmetric 'same' padding"):
         same_padding(F)

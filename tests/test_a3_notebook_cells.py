@@ -320,6 +320,23 @@ class InlineThreeLayerConvNet:
                 grads[name] = grads[name] + 2 * self.reg_factor * self.reg * p[name]
         return loss, grads
 
+    maps_relu = True  # class attributes inject the classic bugs of activation_maps
+    maps_pooled = False
+    maps_bias = True
+    maps_pad = None  # None: same padding
+
+    def activation_maps(self, X):
+        """The first layer's maps, the convolution written with tensordot and the ReLU with np.maximum."""
+        p = self.params
+        pad = (self.filter_size - 1) // 2 if self.maps_pad is None else self.maps_pad
+        b1 = p["b1"] if self.maps_bias else np.zeros_like(p["b1"])
+        maps, _ = conv_forward_tensordot(np.asarray(X, dtype=self.dtype), p["W1"], b1, {"stride": 1, "pad": pad})
+        if self.maps_relu:
+            maps = np.maximum(maps, 0)
+        if self.maps_pooled:
+            maps, _ = max_pool_forward_fast(maps, {"pool_height": 2, "pool_width": 2, "stride": 2})
+        return maps
+
 
 class RegularisationMissingFromGradients(InlineThreeLayerConvNet):
     reg_in_gradients = False
@@ -331,6 +348,22 @@ class RegularisationWithoutTheHalf(InlineThreeLayerConvNet):
 
 class HiddenLayerWithoutRelu(InlineThreeLayerConvNet):
     hidden_relu = False
+
+
+class ActivationMapsWithoutRelu(InlineThreeLayerConvNet):
+    maps_relu = False
+
+
+class ActivationMapsAfterThePool(InlineThreeLayerConvNet):
+    maps_pooled = True
+
+
+class ActivationMapsWithoutTheBias(InlineThreeLayerConvNet):
+    maps_bias = False
+
+
+class ActivationMapsWithoutPadding(InlineThreeLayerConvNet):
+    maps_pad = 0
 
 
 # ---- the cases ------------------------------------------------------------------------------------
@@ -413,6 +446,10 @@ WRONG = {
     ),
     "ThreeLayerConvNet regularises with reg * sum(W**2)": ({CNN: RegularisationWithoutTheHalf}, ["cnn_initial_loss"]),
     "ThreeLayerConvNet forgets the hidden ReLU": ({CNN: HiddenLayerWithoutRelu}, ["cnn_initial_loss"]),
+    "activation_maps without the ReLU": ({CNN: ActivationMapsWithoutRelu}, ["activation_maps"]),
+    "activation_maps after the max pool": ({CNN: ActivationMapsAfterThePool}, ["activation_maps"]),
+    "activation_maps without the bias": ({CNN: ActivationMapsWithoutTheBias}, ["activation_maps"]),
+    "activation_maps without padding": ({CNN: ActivationMapsWithoutPadding}, ["activation_maps"]),
 }
 
 VALID = {
@@ -443,7 +480,7 @@ VALID = {
     ),
     "ThreeLayerConvNet written out with the fast layers and numpy": (
         {CNN: InlineThreeLayerConvNet},
-        ["cnn_initial_loss", "cnn_gradients"],
+        ["cnn_initial_loss", "cnn_gradients", "activation_maps"],
     ),
 }
 
@@ -471,3 +508,91 @@ def test_the_notebook_accepts_a_valid_alternative_implementation(alternative):
     results = {gid: cells.run_cell(A3, gid, overrides) for gid in grade_ids}
     failures = {gid: message for gid, (passed, message) in results.items() if not passed}
     assert not failures, f"{alternative} is valid but fails: {failures}"
+
+
+# ---- the tests that judge what the notebook trained (reads=[...]) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_weights():
+    """Weights trained as the notebook's grading run trains them: the small set and the whole set."""
+    from cs_lib.classifiers.cnn import ThreeLayerConvNet
+    from cs_lib.datasets import get_cifar10_data
+    from cs_lib.solver import Solver
+
+    data = get_cifar10_data(dtype=np.float32)
+    small = {"X_train": data["X_train"][:50], "y_train": data["y_train"][:50], "X_val": data["X_val"][:50]}
+    small["y_val"] = data["y_val"][:50]
+    weights = {}
+    for name, (subset, model, rate, epochs, batch) in {
+        "small": (small, ThreeLayerConvNet(num_filters=8, weight_scale=1e-2, seed=0), 1e-3, 12, 25),
+        "full": (data, ThreeLayerConvNet(num_filters=16, weight_scale=5e-3, reg=1e-2, seed=0), 5e-4, 1, 50),
+    }.items():
+        weights[f"{name} untrained"] = {key: np.array(value) for key, value in model.params.items()}
+        solver = Solver(
+            model,
+            subset,
+            update_rule="adam",
+            optim_config={"learning_rate": rate},
+            num_epochs=epochs,
+            batch_size=batch,
+            num_train_samples=100,
+            num_val_samples=100,
+            verbose=False,
+            seed=0,
+        )
+        solver.train()
+        weights[name] = {key: np.array(value) for key, value in model.params.items()}
+    return weights
+
+
+@pytest.mark.parametrize(
+    ("cell", "variable", "weights"),
+    [("overfit_small_data", "small_weights", "small"), ("cnn_trained_accuracy", "cnn_weights", "full")],
+)
+def test_the_tests_of_trained_weights_accept_the_reference_and_reject_untrained_or_broken_weights(
+    cell, variable, weights, trained_weights
+):
+    passed, message = cells.run_cell(A3, cell, namespace={variable: trained_weights[weights]})
+    assert passed, message
+    passed, message = cells.run_cell(A3, cell, namespace={variable: trained_weights[f"{weights} untrained"]})
+    assert not passed and message.startswith("cs_lib.checks.CheckError") and "expected" in message, message
+    incomplete = {key: value for key, value in trained_weights[weights].items() if key != "W3"}
+    passed, message = cells.run_cell(A3, cell, namespace={variable: incomplete})
+    assert not passed and "run the training cell above again" in message, message
+
+
+def free_names(source):
+    """Names a cell reads without defining them itself (imports, assignments, functions and their arguments)."""
+    import ast
+    import builtins
+
+    tree = ast.parse(source)
+    defined = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            defined |= {arg.arg for arg in node.args.args + node.args.kwonlyargs}
+            if isinstance(node, ast.FunctionDef):
+                defined.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return loaded - defined
+
+
+def test_every_stateful_test_declares_exactly_the_notebook_variables_it_reads():
+    from autograder.common.course import load_course
+    from autograder.common.sources import source_notebook
+
+    course = load_course()
+    assignment = course.assignment(A3)
+    notebook = source_notebook(assignment.source_notebook(assignment.notebooks[0]), course, A3)
+    stateful = [cell for cell in notebook.cells if "stateful" in cell.metadata.get("tags", [])]
+    assert {cell.metadata["nbgrader"]["grade_id"] for cell in stateful} == {
+        "overfit_small_data",
+        "cnn_trained_accuracy",
+    }
+    for cell in stateful:
+        assert free_names(cell.source) == set(cell.metadata.get("reads", [])), cell.metadata["nbgrader"]["grade_id"]

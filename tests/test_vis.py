@@ -38,3 +38,36 @@ def test_figures_render_without_a_display(tmp_path):
         path = tmp_path / f"{index}.png"
         figure.savefig(path)
         assert path.stat().st_size > 1000
+
+
+def test_activation_maps_show_each_image_with_one_map_per_filter_and_its_filter_on_top(tmp_path):
+    rng = np.random.default_rng(1)
+    images, maps, filters = (
+        rng.uniform(size=(2, 3, 8, 8)),
+        rng.uniform(size=(2, 4, 8, 8)),
+        rng.normal(size=(4, 3, 3, 3)),
+    )
+    figure = vis.show_activation_maps(images, maps, filters=filters, title="maps")
+    assert len(figure.axes) == (2 + 1) * (4 + 1)  # a row of filters above one row per image; images first
+    assert [ax.get_title() for ax in figure.axes[1:5]] == [f"filter {f}" for f in range(4)]
+    shown = figure.axes[5 + 2].images[0]  # image 0, filter 1: one grey scale per filter, from 0 to its maximum
+    assert shown.get_clim() == (0.0, maps[:, 1].max())
+    figure.savefig(tmp_path / "maps.png")
+    assert len(vis.show_activation_maps(images, maps).axes) == 2 * 5
+    with pytest.raises(ValueError, match="maps must be"):
+        vis.show_activation_maps(images, maps[:1])
+
+
+def test_layer_histograms_label_every_layer_with_its_standard_deviation(tmp_path):
+    values = {"small": [np.full(10, 1e-3) * np.arange(10), np.zeros(10)], "large": [np.arange(10.0)] * 3}
+    figure = vis.plot_layer_histograms(values, title="activations")
+    assert len(figure.axes) == 2 * 3
+    titles = [ax.get_title() for ax in figure.axes]
+    assert (
+        titles[0] == f"layer 1: std {np.arange(10).std() * 1e-3:.1e}"
+        and titles[3] == f"layer 1: std {np.arange(10).std():.1e}"
+    )
+    assert not figure.axes[2].axison  # the small setting has only two layers
+    figure.savefig(tmp_path / "histograms.png")
+    with pytest.raises(ValueError, match="at least one setting"):
+        vis.plot_layer_histograms({})

@@ -3,10 +3,10 @@
 The lecture's letters: an input of width N (or height), a filter of width F, K filters,
 C input channels, L stacked layers.
 
-    conv_output_size(7, 3, stride=2, pad=0)   # (7 - 3 + 2*0) / 2 + 1 = 3
-    conv_param_count(F=5, C=3, K=10)          # 5*5*3*10 + 10 = 760
-    receptive_field(L=3, K=3)                 # 1 + 3*(3 - 1) = 7
-    same_padding(5)                           # (5 - 1) / 2 = 2
+    conv_output_size(7, 3, stride=2, pad=0)   # 3: a 7x7 input, 3x3 filter, stride 2 gives a 3x3 output
+    conv_param_count(F=5, C=3, K=10)          # 760: ten 5x5x3 filters
+    receptive_field(L=3, K=3)                 # 7: three 3x3 layers see as far as one 7x7 layer
+    same_padding(5)                           # 2: a 5x5 filter with stride 1 and pad 2 keeps the size
 """
 
 import operator
@@ -23,15 +23,16 @@ def _check_integer(value, name, minimum):
 
 
 def conv_output_size(N, F, stride=1, pad=0):
-    """Width of a convolution's output: (N - F + 2*pad) / stride + 1.
+    """Width (or height) of a convolution's output, the lecture's "output size".
 
     N: input width (or height); F: filter width; stride >= 1; pad >= 0 zeros on each side.
     The lecture's examples: a 7x7 input with a 3x3 filter gives 5 with stride 1 and 3 with stride 2;
     32x32 with 5x5 filters, stride 1, pad 2 stays 32.
 
     The filter must fit exactly. Raise ValueError, naming the numbers, when
-      - it is wider than the padded input (N + 2*pad < F), or
-      - the stride does not divide N - F + 2*pad, e.g. for N = 7, F = 3, stride 3:
+      - it is wider than the padded input, or
+      - its last window would hang over the edge (the output size is not an integer), e.g. for
+        N = 7, F = 3, stride 3:
         "stride 3 does not fit: (7 - 3 + 2*0) / 3 + 1 = 2.33 is not an integer".
     Returns the output width as an int.
     """
@@ -40,7 +41,7 @@ def conv_output_size(N, F, stride=1, pad=0):
     stride = _check_integer(stride, "stride", 1)
     pad = _check_integer(pad, "pad", 0)
     ### BEGIN SOLUTION
-    # Stub: raise ValueError (with the numbers, as above) when the filter does not fit; else return (N - F + 2*pad) // stride + 1
+    # Stub: return the lecture's output size as an int; raise ValueError naming the numbers (as above) when the filter does not fit
     span = N - F + 2 * pad
     if span < 0:
         raise ValueError(f"a {F}-wide filter does not fit a {N}-wide input with pad {pad}: {N} + 2*{pad} < {F}")
@@ -54,47 +55,47 @@ def conv_output_size(N, F, stride=1, pad=0):
 
 
 def conv_param_count(F, C, K):
-    """Learnable parameters of a conv layer with K filters of size F x F x C: F*F*C*K weights + K biases.
+    """Learnable parameters (weights and biases) of a conv layer with K filters of size F x F x C.
 
-    The lecture's example: ten 5x5 filters on a 32x32x3 input have 5*5*3*10 + 10 = 760 parameters
-    (the input's width and height do not matter). Returns an int.
+    The lecture's example: ten 5x5 filters on a 32x32x3 input have 760 parameters (each filter
+    has 5*5*3 = 75 weights and one bias); the input's width and height do not matter. Returns an int.
     """
     F = _check_integer(F, "F", 1)
     C = _check_integer(C, "C", 1)
     K = _check_integer(K, "K", 1)
     ### BEGIN SOLUTION
-    # Stub: return the number of weights F*F*C*K plus one bias per filter
+    # Stub: count every filter's weights and its bias; return the total as an int
     return F * F * C * K + K
     ### END SOLUTION
 
 
 def receptive_field(L, K):
-    """Width of the input region one output of L stacked K x K convolutions (stride 1) sees: 1 + L*(K - 1).
+    """Width of the input region that one output of L stacked K x K convolutions (stride 1) depends on.
 
-    Each layer widens the field by K - 1: three 3x3 layers see 1 + 3*2 = 7 pixels, like one 7x7 layer.
+    Three 3x3 layers see 7 pixels, like one 7x7 layer; one 5x5 layer sees 5.
     L >= 0 (zero layers see one pixel). Returns an int.
     """
     L = _check_integer(L, "L", 0)
     K = _check_integer(K, "K", 1)
     ### BEGIN SOLUTION
-    # Stub: return the receptive field 1 + L*(K - 1)
+    # Stub: work out how much each layer widens the field; return the receptive field as an int
     return 1 + L * (K - 1)
     ### END SOLUTION
 
 
 def same_padding(F):
-    """Zero padding that keeps the width with stride 1: pad = (F - 1) / 2 (F = 3 -> 1, 5 -> 2, 7 -> 3).
+    """Zero padding on each side that keeps the width with stride 1 ("same" padding), as an int.
 
-    Only odd F can pad both sides equally: raise ValueError for an even F, e.g.
-    "a 4-wide filter has no symmetric 'same' padding: (4 - 1) / 2 = 1.5 is not an integer".
-    Returns an int.
+    The lecture's table: a 3x3 filter needs pad 1 to keep a 7x7 input 7x7. Only an odd F can be
+    padded equally on both sides: raise ValueError for an even F, naming it, e.g.
+    "a 4-wide filter has no symmetric 'same' padding: only an odd width can be padded equally on both sides".
     """
     F = _check_integer(F, "F", 1)
     ### BEGIN SOLUTION
-    # Stub: raise ValueError for even F; otherwise return (F - 1) // 2
+    # Stub: return the padding that makes the output as wide as the input; raise ValueError (as above) for an even F
     if F % 2 == 0:
         raise ValueError(
-            f"a {F}-wide filter has no symmetric 'same' padding: ({F} - 1) / 2 = {(F - 1) / 2} is not an integer"
+            f"a {F}-wide filter has no symmetric 'same' padding: only an odd width can be padded equally on both sides"
         )
     return (F - 1) // 2
     ### END SOLUTION

@@ -63,7 +63,7 @@ def conv_forward_im2col(x, w, b, conv_param):
     F, _, HH, WW = w.shape
     out = None
     ### BEGIN SOLUTION
-    # Stub: cols = im2col(...); multiply by w.reshape(F, -1), add b, reshape to (N, F, H', W')
+    # Stub: build the columns with your im2col, compute the layer as one matrix product with the filters as rows plus the biases, and arrange it as out (N, F, H', W')
     cols = im2col(x, HH, WW, stride, pad)
     scores = w.reshape(F, -1) @ cols + b[:, None]  # (F, N*H'*W')
     out = scores.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)

@@ -5,6 +5,7 @@
     model = ThreeLayerConvNet(input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100)
     scores = model.loss(X)              # (N, num_classes)
     loss, grads = model.loss(X, y)      # grads has the keys and shapes of model.params
+    maps = model.activation_maps(X)     # (N, num_filters, H, W): what the first layer's filters see
 
 It uses the provided sandwich layers (cs_lib.layer_utils: conv_relu_pool_*, affine_relu_*) and
 assignment 2's cs_lib.layers (affine_*, softmax_loss). The model exposes ``params`` and ``loss`` as
@@ -17,6 +18,7 @@ import numpy as np
 from cs_lib.layer_utils import (
     affine_relu_backward,  # noqa: F401
     affine_relu_forward,  # noqa: F401
+    conv_relu_forward,  # noqa: F401
     conv_relu_pool_backward,  # noqa: F401
     conv_relu_pool_forward,  # noqa: F401
 )
@@ -36,8 +38,6 @@ class ThreeLayerConvNet:
     The loss is the softmax loss plus L2 regularisation of the weights (not the biases):
 
         loss = softmax_loss(scores, y) + 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2))
-
-    so the regularisation adds reg * W to each weight's gradient.
     """
 
     def __init__(
@@ -65,7 +65,7 @@ class ThreeLayerConvNet:
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
         self.rng = np.random.default_rng(seed)
         ### BEGIN SOLUTION
-        # Stub: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights self.rng.normal(0, weight_scale, shape), biases zeros)
+        # Stub: store W1, b1, W2, b2, W3, b3 in self.params with the shapes above (weights drawn with self.rng, standard deviation weight_scale; biases zero)
         self.params["W1"] = self.rng.normal(0.0, weight_scale, (num_filters, C, filter_size, filter_size))
         self.params["b1"] = np.zeros(num_filters)
         self.params["W2"] = self.rng.normal(0.0, weight_scale, (num_filters * (H // 2) * (W // 2), hidden_dim))
@@ -94,7 +94,7 @@ class ThreeLayerConvNet:
 
         loss, grads = 0.0, {}
         ### BEGIN SOLUTION
-        # Stub: softmax_loss plus 0.5 * reg * sum of squared weights; backward through the three layers into grads (add reg * W to each dW)
+        # Stub: the loss as in the docstring; backpropagate through the three layers (and the regularisation) into grads
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * sum(np.sum(self.params[name] ** 2) for name in ("W1", "W2", "W3"))
         dhidden, grads["W3"], grads["b3"] = affine_backward(dscores, scores_cache)
@@ -104,3 +104,17 @@ class ThreeLayerConvNet:
             grads[name] = grads[name] + self.reg * self.params[name]
         ### END SOLUTION
         return loss, grads
+
+    def activation_maps(self, X):
+        """The first layer's activation maps: the convolution with W1, b1 (stride 1, same padding) and its ReLU.
+
+        X (N, C, H, W). Returns maps (N, F, H, W), before the max pool: maps[n, f] is the lecture's
+        activation map of filter f on image n, large where the image looks like the filter.
+        """
+        X = np.asarray(X, dtype=self.dtype)
+        maps = None
+        ### BEGIN SOLUTION
+        # Stub: run the first conv layer and its ReLU on X (no pooling); set maps (N, F, H, W)
+        maps, _ = conv_relu_forward(X, self.params["W1"], self.params["b1"], self.conv_param)
+        ### END SOLUTION
+        return maps
