@@ -173,7 +173,7 @@ def _identity(dest):
     return [] if has else ["-c", "user.name=Course publisher", "-c", "user.email=publisher@localhost"]
 
 
-def publish(dest, course, git=False, log=print):
+def publish(dest, course, git=False):
     """Write (and with git, commit) the student edition into dest; returns Published. Raises LeakError."""
     dest = Path(dest).resolve()
     files = build_edition(course)

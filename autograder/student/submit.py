@@ -11,7 +11,7 @@
 
 It refuses, writing no zip, when a notebook or cs_lib file is missing or unreadable, or a file is
 over the size limit `collect` applies (autograder/common/submission.py): the TA would never see it.
-A missing extra file is packed without and reported (the tests that need it score nothing).
+A missing extra file is reported and the rest packed (the tests that need the file score nothing).
 """
 
 import json
