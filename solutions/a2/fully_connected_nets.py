@@ -1080,8 +1080,8 @@ if not grading():  # drawing 27 histograms takes a few seconds: the grading run 
 # (a) Show that $\operatorname{Var}(a_j) = \text{fan\_in} \cdot \sigma^2 \cdot \mathbb{E}[h_k^2]$ (why is it
 # $\mathbb{E}[h_k^2]$ and not $\operatorname{Var}(h_k)$?).
 # (b) Show that $\mathbb{E}[h_k^2] = \tfrac{1}{2} \operatorname{Var}(a'_k)$.
-# (c) Which $\sigma$ keeps $\operatorname{Var}(a)$ the same from layer to layer? Which would, for a layer
-# without the ReLU?
+# (c) Conclude that $\sigma = \sqrt{2 / \text{fan\_in}}$ keeps $\operatorname{Var}(a)$ the same from layer to
+# layer. Which $\sigma$ would do that for a layer without the ReLU, and why does the ReLU need the factor 2?
 #
 # **Your answer:**
 #
