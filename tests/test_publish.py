@@ -1,6 +1,7 @@
 """`publish`: the student edition is a whole installable course without solutions, hidden tests or grading
 tools; with --git it is a repository whose history only grows; its own tests pass on its starter code."""
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -203,3 +204,10 @@ def test_ci_clones_the_published_edition_and_runs_its_own_readme_setup_and_test_
     assert ".venv/bin/python -m autograder publish" in "\n".join(run_lines) and "--git" in "\n".join(run_lines)
     assert any(line.startswith("git clone") for line in run_lines)
     assert run_lines[-2:] == [commands["Set up"], commands["Test"]]
+
+
+def test_publish_needs_a_student_repository_distinct_from_the_instructor_one(course):
+    with pytest.raises(CourseError, match=r"\[course\] needs student_repository"):
+        student_course(dataclasses.replace(course, student_repository=""))
+    with pytest.raises(CourseError, match="must differ from repository"):
+        student_course(dataclasses.replace(course, student_repository=course.repository + "/"))
