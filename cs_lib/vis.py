@@ -116,6 +116,97 @@ def plot_curves(curves, xlabel="iteration", ylabel="loss", title=None, marker="-
     return fig
 
 
+def _as_hwc(images):
+    """Images as (N, H, W, C) numpy arrays from (N, C, H, W) or (N, H, W, C) arrays or tensors."""
+    images = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=np.float64)
+    if images.ndim != 4:
+        raise ValueError(f"expected a batch of images (N, C, H, W) or (N, H, W, C), got shape {images.shape}")
+    if images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
+        images = images.transpose(0, 2, 3, 1)
+    return images
+
+
+def show_images(images, titles=None, columns=8, size=1.3, title=None):
+    """A grid of images (N, C, H, W) or (N, H, W, C), each rescaled to its own min..max, with optional titles."""
+    plt = _pyplot()
+    images = _as_hwc(images)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    columns = max(1, min(columns, len(images)))
+    rows = max(1, math.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.3)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= len(images):
+            continue
+        image = images[index]
+        low, high = image.min(), image.max()
+        ax.imshow(((image - low) / max(high - low, 1e-12)).squeeze(), cmap="gray" if image.shape[-1] == 1 else None)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, title=None):
+    """A PyTorch training run's history (cs_lib.pytorch.training.fit): training loss per step with each
+    epoch's mean, validation accuracy per epoch and the learning rate of every step, side by side."""
+    plt = _pyplot()
+    losses, epochs = list(history["loss"]), max(1, int(history.get("epochs", 0)) or 1)
+    steps_per_epoch = len(losses) / epochs
+    panels = 2 + bool(history.get("lr"))
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.4))
+    loss_ax, acc_ax = axes[0], axes[1]
+    loss_ax.plot(np.arange(1, len(losses) + 1) / steps_per_epoch, losses, alpha=0.4, label="each step")
+    epoch_loss = history.get("epoch_loss") or []
+    if epoch_loss:
+        loss_ax.plot(np.arange(1, len(epoch_loss) + 1), epoch_loss, "o-", label="epoch mean")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("training loss")
+    loss_ax.legend()
+    val_acc = history.get("val_acc") or []
+    acc_ax.plot(np.arange(1, len(val_acc) + 1), val_acc, "o-", color="C2")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("validation accuracy")
+    acc_ax.set_ylim(0, 1)
+    if panels == 3:
+        lr = history["lr"]
+        axes[2].plot(np.arange(1, len(lr) + 1) / steps_per_epoch, lr, color="C3")
+        axes[2].set_xlabel("epoch")
+        axes[2].set_ylabel("learning rate")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix, class_names, title=None):
+    """A confusion matrix (rows: true class, columns: predicted class) as a heat map with its counts."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix.cpu() if hasattr(matrix, "cpu") else matrix)
+    K = len(class_names)
+    if matrix.shape != (K, K):
+        raise ValueError(f"a confusion matrix for {K} classes is {K} x {K}, got shape {matrix.shape}")
+    fig, ax = plt.subplots(figsize=(0.55 * K + 2.5, 0.55 * K + 2))
+    shown = ax.imshow(matrix, cmap="Blues")
+    for i in range(K):
+        for j in range(K):
+            if matrix[i, j]:
+                dark = matrix[i, j] > matrix.max() / 2
+                ax.text(j, i, f"{matrix[i, j]:g}", ha="center", va="center", fontsize=7, color="w" if dark else "k")
+    ax.set_xticks(range(K), class_names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(K), class_names, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fig.colorbar(shown, ax=ax, fraction=0.046)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def show_activation_maps(images, maps, filters=None, title=None, size=1.2):
     """Activation maps of a conv layer: one row per image (the image, then one map per filter).
 

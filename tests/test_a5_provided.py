@@ -1,18 +1,24 @@
-"""Assignment 5 provided code: data loading, device recipes, checkpoints and the optional torchvision backbone."""
+"""Assignment 5 provided code: data loading, device recipes, checkpoints, the optional torchvision backbone,
+and the pictures Part 5 draws (training history, confusion matrix, image grids)."""
 
 import pickle
 import subprocess
 import sys
 import types
 
+import matplotlib
+
+matplotlib.use("Agg")
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from cs_lib import vis
 from cs_lib.datasets import get_cifar10_data
 from cs_lib.pytorch import checkpoint as ckpt
-from cs_lib.pytorch.data import augment_batch, load_tensors, make_loader, normalize_pixels, take_per_class
+from cs_lib.pytorch.data import load_tensors, make_loader, normalize_pixels, take_per_class
 from cs_lib.pytorch.device import Recipe, autocast_dtype, select_device, training_recipe
 from cs_lib.pytorch.models import ARCHITECTURES, AlexNet, CifarVGG
 from cs_lib.pytorch.transfer import IMAGENET_MEAN, IMAGENET_STD, ImageNetInput, imagenet_backbone
@@ -61,14 +67,28 @@ def test_take_per_class_takes_exactly_that_many_of_each_label(data):
         take_per_class(data["X_train"], data["y_train"], 1000)
 
 
-def test_augment_batch_flips_or_shifts_within_four_pixels():
-    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).reshape(2, 1, 6, 6) + 1
-    out = augment_batch(images, torch.Generator().manual_seed(0))
-    assert out.shape == images.shape
-    for image, result in zip(images, out):
-        padded = [nn.functional.pad(candidate, (4, 4, 4, 4)) for candidate in (image, image.flip(2))]
-        crops = [p[:, dy : dy + 6, dx : dx + 6] for p in padded for dy in range(9) for dx in range(9)]
-        assert any(torch.equal(result, crop) for crop in crops)
+def test_make_loader_augments_every_batch_with_its_own_seeded_generator():
+    X, y = torch.arange(40.0).reshape(10, 1, 2, 2), torch.arange(10)
+    seen = []
+
+    def augment(images, generator):
+        seen.append(generator)
+        return images + torch.rand(len(images), 1, 1, 1, generator=generator)
+
+    def epoch(seed):
+        return [(images, labels) for images, labels in make_loader(X, y, batch_size=4, augment=augment, seed=seed)]
+
+    first, again, other = epoch(3), epoch(3), epoch(4)
+    assert len(seen) == 9 and all(isinstance(generator, torch.Generator) for generator in seen)
+    for (images, labels), (images_again, labels_again) in zip(first, again):
+        assert torch.equal(images, images_again) and torch.equal(labels, labels_again)
+        shift = images - X[labels]
+        assert ((shift > 0) & (shift < 1)).all()  # every batch went through augment
+    assert not all(torch.equal(a[0], b[0]) for a, b in zip(first, other))
+    plain = next(iter(make_loader(X, y, batch_size=10, shuffle=False)))[0]
+    assert torch.equal(plain, X)  # no augmentation unless asked
+    with pytest.raises(ValueError, match="augment must be a function"):
+        make_loader(X, y, augment=True)
 
 
 def test_make_loader_visits_every_example_once_per_epoch_in_a_new_order():
@@ -224,3 +244,49 @@ def test_imagenet_input_resizes_and_renormalises():
     mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     resized = nn.functional.interpolate(pixels, size=(8, 8), mode="bilinear", align_corners=False)
     assert torch.allclose(out, (resized - mean) / std, atol=1e-5)
+
+
+# ---------------------------------------------------------------- the pictures of Part 5 (cs_lib.vis)
+
+
+def test_plot_history_shows_loss_accuracy_and_learning_rate_against_epochs(tmp_path):
+    history = {
+        "loss": [2.0, 1.8, 1.2, 1.0, 0.6, 0.5],
+        "lr": [0.1, 0.2, 0.2, 0.15, 0.05, 0.0],
+        "epoch_loss": [1.9, 1.1, 0.55],
+        "val_acc": [0.4, 0.7, 0.9],
+        "epochs": 3,
+    }
+    figure = vis.plot_history(history, title="run")
+    loss_ax, acc_ax, lr_ax = figure.axes
+    steps, means = loss_ax.lines
+    assert steps.get_xdata().tolist() == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]  # two steps per epoch
+    assert means.get_xdata().tolist() == [1, 2, 3] and means.get_ydata().tolist() == [1.9, 1.1, 0.55]
+    assert acc_ax.lines[0].get_ydata().tolist() == [0.4, 0.7, 0.9] and acc_ax.get_ylabel() == "validation accuracy"
+    assert lr_ax.lines[0].get_ydata().tolist() == history["lr"] and lr_ax.get_ylabel() == "learning rate"
+    figure.savefig(tmp_path / "history.png")
+    without_lr = {key: value for key, value in history.items() if key != "lr"}
+    assert len(vis.plot_history(without_lr).axes) == 2
+
+
+def test_plot_confusion_matrix_labels_true_rows_and_predicted_columns_with_counts():
+    matrix = torch.tensor([[5, 1, 0], [0, 3, 2], [1, 0, 4]])
+    figure = vis.plot_confusion_matrix(matrix, ["a", "b", "c"])
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["a", "b", "c"]
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert texts == {(0, 0): "5", (0, 1): "1", (1, 1): "3", (1, 2): "2", (2, 0): "1", (2, 2): "4"}
+    with pytest.raises(ValueError, match="3 classes is 3 x 3"):
+        vis.plot_confusion_matrix(matrix[:2], ["a", "b", "c"])
+
+
+def test_show_images_draws_each_image_with_its_title():
+    images = torch.rand(5, 3, 6, 6)
+    figure = vis.show_images(images, titles=list("abcde"), columns=3)
+    drawn = [ax for ax in figure.axes if ax.images]
+    assert len(figure.axes) == 6 and len(drawn) == 5
+    assert [ax.get_title() for ax in drawn] == list("abcde")
+    assert drawn[0].images[0].get_array().shape == (6, 6, 3)
+    with pytest.raises(ValueError, match="5 images but 2 titles"):
+        vis.show_images(images, titles=["a", "b"])

@@ -1,11 +1,14 @@
-"""Assignment 5 training: the SGD step, evaluation, freezing for transfer learning, and fit.
+"""Assignment 5 training: the SGD step, evaluation, augmentation, the confusion matrix, freezing for
+transfer learning, and fit.
 
 The training step is compared with an update written out by hand from autograd's gradients;
-freezing with the exact parameter names each strategy should leave trainable.
+augmentation with every crop of the zero-padded image and its mirror image; the confusion matrix with
+numpy's unbuffered add; freezing with the exact parameter names each strategy should leave trainable.
 """
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,10 +19,12 @@ from torch import nn
 from cs_lib.pytorch.device import Recipe
 from cs_lib.pytorch.models import AlexNet, CifarVGG
 from cs_lib.pytorch.training import (
+    confusion_matrix,
     conv_blocks,
     evaluate,
     fit,
     last_linear,
+    random_crop_flip,
     replace_head,
     set_trainable,
     train_mode,
@@ -180,3 +185,100 @@ def test_fit_lowers_the_loss_and_calls_the_checkpoint_hook_every_epoch():
     assert len(history["loss"]) == 3 * 4 and len(history["val_acc"]) == 3
     assert sum(history["loss"][-4:]) < sum(history["loss"][:4])
     assert history["val_acc"][-1] > 0.8
+
+
+def candidate_crops(image, pad):
+    """{(mirrored, top, left): crop} for one (C, H, W) image: every window of its zero-padded copies."""
+    _, H, W = image.shape
+    crops = {}
+    for mirrored in (False, True):
+        padded = F.pad(image.flip(-1) if mirrored else image, (pad, pad, pad, pad))
+        for top in range(2 * pad + 1):
+            for left in range(2 * pad + 1):
+                crops[mirrored, top, left] = padded[:, top : top + H, left : left + W]
+    return crops
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    N=st.integers(1, 6),
+    C=st.integers(1, 3),
+    H=st.integers(1, 7),
+    W=st.integers(1, 7),
+    pad=st.integers(0, 4),
+    seed=st.integers(0, 1000),
+)
+def test_random_crop_flip_gives_each_image_one_crop_of_its_padded_self_or_mirror(N, C, H, W, pad, seed):
+    images = torch.rand(N, C, H, W, generator=torch.Generator().manual_seed(seed)) + 0.5  # never 0
+    original = images.clone()
+    out = random_crop_flip(images, pad=pad, generator=torch.Generator().manual_seed(seed))
+    assert out.shape == images.shape and out.dtype == images.dtype and torch.equal(images, original)
+    for image, result in zip(images, out):
+        assert any(torch.equal(result, crop) for crop in candidate_crops(image, pad).values())
+
+
+def test_random_crop_flip_draws_every_placement_uniformly_and_independently_per_image():
+    N, pad = 4000, 2
+    images = torch.arange(1.0, N * 2 * 5 * 5 + 1).reshape(N, 2, 5, 5)
+    out = random_crop_flip(images, pad=pad, generator=torch.Generator().manual_seed(0))
+    counts = {}
+    for image, result in zip(images, out):
+        (placement,) = [key for key, crop in candidate_crops(image, pad).items() if torch.equal(result, crop)]
+        counts[placement] = counts.get(placement, 0) + 1
+    assert len(counts) == 2 * 5 * 5  # all 50 placements (mirrored or not, 25 windows) occur
+    expected = N / 50
+    assert all(abs(count - expected) < 5 * expected**0.5 for count in counts.values()), counts
+
+
+def test_random_crop_flip_repeats_itself_with_the_same_generator_seed():
+    images = torch.randn(16, 3, 8, 8)
+    first, again, other = (
+        random_crop_flip(images, generator=torch.Generator().manual_seed(seed)) for seed in (5, 5, 6)
+    )
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_random_crop_flip_refuses_what_is_not_a_batch_of_images():
+    with pytest.raises(ValueError, match="expects a batch"):
+        random_crop_flip(torch.zeros(3, 8, 8))
+    with pytest.raises(ValueError, match="pad must be at least 0"):
+        random_crop_flip(torch.zeros(1, 3, 8, 8), pad=-1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(num_classes=st.integers(1, 12), N=st.integers(0, 300), seed=st.integers(0, 1000))
+def test_confusion_matrix_counts_every_true_predicted_pair(num_classes, N, seed):
+    rng = np.random.default_rng(seed)
+    labels, predicted = rng.integers(0, num_classes, N), rng.integers(0, num_classes, N)
+    expected = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(expected, (labels, predicted), 1)
+    matrix = confusion_matrix(torch.from_numpy(predicted), torch.from_numpy(labels), num_classes)
+    assert matrix.dtype == torch.int64 and matrix.device.type == "cpu"
+    np.testing.assert_array_equal(matrix.numpy(), expected)
+
+
+def test_confusion_matrix_refuses_mismatched_lengths_and_unknown_classes():
+    with pytest.raises(ValueError, match="same length"):
+        confusion_matrix(torch.zeros(3, dtype=torch.int64), torch.zeros(4, dtype=torch.int64), 2)
+    with pytest.raises(ValueError, match=r"labels holds classes outside 0\.\.2: \[0, 3\]"):
+        confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, 3]), 3)
+
+
+def test_fit_records_the_learning_rate_of_every_step_and_the_mean_loss_of_every_epoch():
+    torch.manual_seed(0)
+    X, y = torch.randn(40, 3, 4, 4), torch.randint(0, 2, (40,))
+    model = nn.Sequential(nn.Flatten(), nn.Linear(48, 2))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 0.3, total_steps=2 * len(loader))
+    twin = torch.optim.lr_scheduler.OneCycleLR(
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3), 0.3, total_steps=2 * len(loader)
+    )
+    expected_lr = []
+    for _ in range(2 * len(loader)):
+        expected_lr.append(twin.get_last_lr()[0])
+        twin.optimizer.step()
+        twin.step()
+    history = fit(model, loader, optimizer, epochs=2, scheduler=scheduler, progress=False)
+    assert history["lr"] == pytest.approx(expected_lr) and len(history["loss"]) == 6
+    assert history["epoch_loss"] == pytest.approx([np.mean(history["loss"][:3]), np.mean(history["loss"][3:])])

@@ -48,9 +48,9 @@ def conv_counts(C, H, W, K, F, stride=1, pad=0):
 
 def count_parameters(model, trainable_only=False):
     """The number of numbers in model's parameters (only those with requires_grad when trainable_only)."""
-    # TODO: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int
+    # TODO: count the numbers held by the model's parameters (only those that learn, when trainable_only); return an int
     raise NotImplementedError(
-        "count_parameters: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int"
+        "count_parameters: count the numbers held by the model's parameters (only those that learn, when trainable_only); return an int"
     )
 
 
@@ -60,9 +60,9 @@ def layer_macs(module, output):
     Conv2d: (C / groups) * F_h * F_w for each output number; Linear: in_features for each output
     number; every other module (ReLU, pooling, BN, dropout) counts 0, as the lecture does.
     """
-    # TODO: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()
+    # TODO: return the multiply-adds this module computes to produce output (conv and linear layers; 0 for the others)
     raise NotImplementedError(
-        "layer_macs: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()"
+        "layer_macs: return the multiply-adds this module computes to produce output (conv and linear layers; 0 for the others)"
     )
 
 

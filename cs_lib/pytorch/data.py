@@ -1,14 +1,14 @@
 """From the course's numpy datasets to PyTorch tensors and mini-batches (provided).
 
     data = load_tensors(num_training=4000)                  # float32 (N, 3, 32, 32) tensors, int64 labels
-    loader = make_loader(data["X_train"], data["y_train"], batch_size=128, augment=True, seed=0)
+    loader = make_loader(data["X_train"], data["y_train"], batch_size=128, augment=random_crop_flip, seed=0)
     for images, labels in loader: ...
 
 Pixels are scaled with fixed constants, x = (pixel / 255 - 0.5) / 0.25, the same for every split
 and dataset, so a saved model needs no dataset statistics to be evaluated later. The loader is a
 torch DataLoader that draws whole batches at once by index (fast for data held in memory), and
-can augment each batch with the usual CIFAR recipe: random horizontal flips and random crops
-after padding 4 pixels.
+can augment each batch with a function such as the random flips and crops of
+cs_lib.pytorch.training.random_crop_flip (which you write in assignment 5).
 """
 
 import numpy as np
@@ -67,27 +67,20 @@ def take_per_class(X, y, per_class, seed=0):
     return X[chosen], y[chosen]
 
 
-def augment_batch(images, generator):
-    """Random horizontal flip and random crop (pad 4, crop back to H x W) of each image in (N, C, H, W)."""
-    N, _, H, W = images.shape
-    flip = torch.rand(N, generator=generator) < 0.5
-    images = torch.where(flip[:, None, None, None], images.flip(3), images)
-    padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
-    dy = torch.randint(0, 9, (N,), generator=generator)
-    dx = torch.randint(0, 9, (N,), generator=generator)
-    rows = (dy[:, None] + torch.arange(H))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(W))[:, None, None, :]
-    batch = torch.arange(N)[:, None, None, None]
-    channels = torch.arange(images.shape[1])[None, :, None, None]
-    return padded[batch, channels, rows, cols]
-
-
 class BatchDataset(Dataset):
-    """Tensors held in memory, indexed a whole batch at a time (a list of indices -> (images, labels))."""
+    """Tensors held in memory, indexed a whole batch at a time (a list of indices -> (images, labels)).
 
-    def __init__(self, X, y, augment=False, seed=0):
+    augment: None, or a function called as augment(images, generator=g) on every batch of images,
+    with the dataset's own seeded torch.Generator, returning the augmented batch.
+    """
+
+    def __init__(self, X, y, augment=None, seed=0):
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+        if augment is not None and not callable(augment):
+            raise ValueError(
+                f"augment must be a function such as random_crop_flip (or None), got {type(augment).__name__}"
+            )
         self.X, self.y, self.augment = X, y, augment
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -96,13 +89,17 @@ class BatchDataset(Dataset):
 
     def __getitem__(self, indices):
         images = self.X[indices]
-        if self.augment:
-            images = augment_batch(images, self.generator)
+        if self.augment is not None:
+            images = self.augment(images, generator=self.generator)
         return images, self.y[indices]
 
 
-def make_loader(X, y, batch_size=128, shuffle=True, augment=False, seed=0, drop_last=False):
-    """A DataLoader of (images (B, C, H, W), labels (B,)) batches, reshuffled each epoch from a seeded generator."""
+def make_loader(X, y, batch_size=128, shuffle=True, augment=None, seed=0, drop_last=False):
+    """A DataLoader of (images (B, C, H, W), labels (B,)) batches, reshuffled each epoch from a seeded generator.
+
+    augment: None, or a function applied to every batch of images as augment(images, generator=g)
+    (e.g. random_crop_flip), drawing its random numbers from a generator seeded with seed.
+    """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     dataset = BatchDataset(torch.as_tensor(X), torch.as_tensor(y), augment=augment, seed=seed)

@@ -67,8 +67,9 @@ class AlexNet(nn.Module):
     avgpool:  AdaptiveAvgPool2d((6, 6)), so the classifier always sees 256 x 6 x 6 = 9216 numbers
     classifier: Dropout, Linear(9216, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU, Linear(4096, num_classes)
 
-    Input (N, 3, H, W) with H, W >= 63, output (N, num_classes) scores. For 224 x 224 the feature
-    maps are 55, 27, 27, 13, 13, 13, 13, 6 pixels wide. 61,100,840 parameters for 1000 classes.
+    Input (N, 3, H, W), output (N, num_classes) scores. The image must be large enough for the last
+    max pool to find a 3 x 3 window (the notebook asks how large). For 224 x 224 the feature maps
+    are 55, 27, 27, 13, 13, 13, 13, 6 pixels wide. 61,100,840 parameters for 1000 classes.
     Use nn.ReLU(inplace=True) and the module names features / avgpool / classifier, so that
     torchvision's pretrained state_dict loads into this model.
     """

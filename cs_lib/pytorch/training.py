@@ -2,8 +2,10 @@
 """Training and evaluation in PyTorch, and freezing layers for transfer learning.
 
     set_trainable(model, "linear_probe")                 # only the last linear layer learns
+    images = random_crop_flip(images, pad=4)             # data augmentation: the labels stay the same
     loss = train_step(model, images, labels, optimizer)  # one SGD step; loss is a 0-d tensor
     accuracy = evaluate(model, X_val, y_val)             # fraction of correct predictions
+    matrix = confusion_matrix(predicted, y_val, 10)      # [true class, predicted class] counts
     history = fit(model, train_loader, optimizer, epochs=5, val_data=(X_val, y_val), recipe=recipe)
 
 Models follow torchvision's layout: ``model.features`` (an nn.Sequential of convs, BN, ReLU and
@@ -98,6 +100,27 @@ def train_mode(model):
     return model
 
 
+def random_crop_flip(images, pad=4, generator=None):
+    """Data augmentation for a batch: a random horizontal flip and a random crop of every image.
+
+    images (N, C, H, W) -> a new (N, C, H, W) tensor; the input is left unchanged. Every image gets
+    its own random choices: it is mirrored left-right with probability 1/2, and it is shifted by up
+    to pad pixels in each direction, as if it were padded with pad zeros on every side and an H x W
+    window were cut out of the padded image at a uniformly random position (all (2 pad + 1)^2
+    positions equally likely). Pixels shifted in from outside the image are 0.
+    Draw every random number from generator (a torch.Generator on the CPU; None uses torch's global
+    one), so that a loader seeded the same way gives the same batches again.
+    """
+    if images.dim() != 4:
+        raise ValueError(f"random_crop_flip expects a batch (N, C, H, W), got shape {tuple(images.shape)}")
+    if pad < 0:
+        raise ValueError(f"pad must be at least 0, got {pad}")
+    # TODO: give every image its own random left-right mirror (probability 1/2) and random shift of up to pad pixels, zeros filling in; return the new batch
+    raise NotImplementedError(
+        "random_crop_flip: give every image its own random left-right mirror (probability 1/2) and random shift of up to pad pixels, zeros filling in; return the new batch"
+    )
+
+
 def train_step(model, images, labels, optimizer, amp_dtype=None, scaler=None):
     """One step of mini-batch gradient descent on the softmax (cross-entropy) loss.
 
@@ -109,9 +132,9 @@ def train_step(model, images, labels, optimizer, amp_dtype=None, scaler=None):
     Returns the mean loss over the batch as a 0-d tensor detached from the graph: no .item() here,
     which would make the GPU wait for every step to finish.
     """
-    # TODO: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()
+    # TODO: take one step of the lecture's training loop on the softmax loss (autocast and scaler when given); return the batch's mean loss, detached
     raise NotImplementedError(
-        "train_step: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()"
+        "train_step: take one step of the lecture's training loop on the softmax loss (autocast and scaler when given); return the batch's mean loss, detached"
     )
 
 
@@ -125,15 +148,40 @@ def evaluate(model, X, y, batch_size=500, recipe=None):
     """
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
-    # TODO: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N
+    # TODO: predict the class of every image in eval mode, batch by batch; return the fraction predicted correctly
     raise NotImplementedError(
-        "evaluate: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N"
+        "evaluate: predict the class of every image in eval mode, batch by batch; return the fraction predicted correctly"
+    )
+
+
+def confusion_matrix(predicted, labels, num_classes):
+    """How often each class is predicted as each class: an int64 (num_classes, num_classes) tensor on the CPU.
+
+    predicted, labels: (N,) integer tensors of class indices (on any device). Entry [i, j] counts the
+    examples of true class i that were predicted as class j, so the diagonal holds the correct
+    predictions, row i sums to the number of examples of class i, and trace / N is the accuracy.
+    """
+    predicted, labels = torch.as_tensor(predicted).cpu(), torch.as_tensor(labels).cpu()
+    if predicted.shape != labels.shape or predicted.dim() != 1:
+        raise ValueError(
+            f"predicted and labels must be (N,) tensors of the same length, got {tuple(predicted.shape)} "
+            f"and {tuple(labels.shape)}"
+        )
+    for name, values in (("predicted", predicted), ("labels", labels)):
+        if len(values) and not (0 <= int(values.min()) and int(values.max()) < num_classes):
+            raise ValueError(f"{name} holds classes outside 0..{num_classes - 1}: {sorted(set(values.tolist()))}")
+    # TODO: count every (true class, predicted class) pair into a (num_classes, num_classes) int64 tensor; return it
+    raise NotImplementedError(
+        "confusion_matrix: count every (true class, predicted class) pair into a (num_classes, num_classes) int64 tensor; return it"
     )
 
 
 def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=None, checkpoint=None, progress=True):
-    """Train for epochs passes over loader; return the history {"loss": [...], "val_acc": [...], "epochs": n}.
+    """Train for epochs passes over loader; return the history of the run, a dict of lists:
 
+    "loss" and "lr": the training loss of every step and the learning rate it used; "epoch_loss": the
+    mean training loss of each epoch; "val_acc": the validation accuracy after each epoch (with
+    val_data); "epochs": the number of epochs run.
     recipe: a cs_lib.pytorch.device.Recipe (device, autocast, channels_last); None trains on the CPU in
     float32. scheduler steps once per batch. val_data (X_val, y_val) is evaluated after every epoch.
     checkpoint: a function called as checkpoint(model, optimizer, epoch, history) after every epoch
@@ -142,14 +190,16 @@ def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=
     """
     scaler = recipe.grad_scaler() if recipe is not None else None
     amp_dtype = recipe.amp_dtype if recipe is not None else None
-    history = {"loss": [], "val_acc": [], "epochs": 0}
+    history = {"loss": [], "lr": [], "epoch_loss": [], "val_acc": [], "epochs": 0}
     for epoch in range(epochs):
         train_mode(model)
         pending = []
+        first_step = len(history["loss"])
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not progress)
         for step, (images, labels) in enumerate(bar):
             if recipe is not None:
                 images, labels = recipe.batch(images, labels)
+            history["lr"].append(optimizer.param_groups[0]["lr"])
             pending.append(train_step(model, images, labels, optimizer, amp_dtype=amp_dtype, scaler=scaler))
             if scheduler is not None:
                 scheduler.step()
@@ -158,6 +208,8 @@ def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=
                 history["loss"] += losses
                 pending = []
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        epoch_losses = history["loss"][first_step:]
+        history["epoch_loss"].append(sum(epoch_losses) / max(1, len(epoch_losses)))
         if val_data is not None:
             history["val_acc"].append(evaluate(model, *val_data, recipe=recipe))
         history["epochs"] += 1

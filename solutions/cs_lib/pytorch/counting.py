@@ -49,7 +49,7 @@ def conv_counts(C, H, W, K, F, stride=1, pad=0):
 def count_parameters(model, trainable_only=False):
     """The number of numbers in model's parameters (only those with requires_grad when trainable_only)."""
     ### BEGIN SOLUTION
-    # Stub: sum p.numel() over model.parameters(), skipping frozen ones when trainable_only; return an int
+    # Stub: count the numbers held by the model's parameters (only those that learn, when trainable_only); return an int
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
     ### END SOLUTION
 
@@ -61,7 +61,7 @@ def layer_macs(module, output):
     number; every other module (ReLU, pooling, BN, dropout) counts 0, as the lecture does.
     """
     ### BEGIN SOLUTION
-    # Stub: multiply-adds per output number (conv: C/groups*F_h*F_w; linear: in_features; others 0) times output.numel()
+    # Stub: return the multiply-adds this module computes to produce output (conv and linear layers; 0 for the others)
     if isinstance(module, nn.Conv2d):
         per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
         return per_output * output.numel()

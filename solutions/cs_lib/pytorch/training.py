@@ -1,8 +1,10 @@
 """Training and evaluation in PyTorch, and freezing layers for transfer learning.
 
     set_trainable(model, "linear_probe")                 # only the last linear layer learns
+    images = random_crop_flip(images, pad=4)             # data augmentation: the labels stay the same
     loss = train_step(model, images, labels, optimizer)  # one SGD step; loss is a 0-d tensor
     accuracy = evaluate(model, X_val, y_val)             # fraction of correct predictions
+    matrix = confusion_matrix(predicted, y_val, 10)      # [true class, predicted class] counts
     history = fit(model, train_loader, optimizer, epochs=5, val_data=(X_val, y_val), recipe=recipe)
 
 Models follow torchvision's layout: ``model.features`` (an nn.Sequential of convs, BN, ReLU and
@@ -105,6 +107,36 @@ def train_mode(model):
     return model
 
 
+def random_crop_flip(images, pad=4, generator=None):
+    """Data augmentation for a batch: a random horizontal flip and a random crop of every image.
+
+    images (N, C, H, W) -> a new (N, C, H, W) tensor; the input is left unchanged. Every image gets
+    its own random choices: it is mirrored left-right with probability 1/2, and it is shifted by up
+    to pad pixels in each direction, as if it were padded with pad zeros on every side and an H x W
+    window were cut out of the padded image at a uniformly random position (all (2 pad + 1)^2
+    positions equally likely). Pixels shifted in from outside the image are 0.
+    Draw every random number from generator (a torch.Generator on the CPU; None uses torch's global
+    one), so that a loader seeded the same way gives the same batches again.
+    """
+    if images.dim() != 4:
+        raise ValueError(f"random_crop_flip expects a batch (N, C, H, W), got shape {tuple(images.shape)}")
+    if pad < 0:
+        raise ValueError(f"pad must be at least 0, got {pad}")
+    ### BEGIN SOLUTION
+    # Stub: give every image its own random left-right mirror (probability 1/2) and random shift of up to pad pixels, zeros filling in; return the new batch
+    N, _, H, W = images.shape
+    mirror = torch.rand(N, generator=generator) < 0.5
+    offsets = torch.randint(0, 2 * pad + 1, (N, 2), generator=generator)
+    padded = F.pad(images, (pad, pad, pad, pad))
+    out = torch.empty_like(images)
+    for i in range(N):
+        image = padded[i].flip(-1) if mirror[i] else padded[i]
+        top, left = offsets[i].tolist()
+        out[i] = image[:, top : top + H, left : left + W]
+    return out
+    ### END SOLUTION
+
+
 def train_step(model, images, labels, optimizer, amp_dtype=None, scaler=None):
     """One step of mini-batch gradient descent on the softmax (cross-entropy) loss.
 
@@ -117,7 +149,7 @@ def train_step(model, images, labels, optimizer, amp_dtype=None, scaler=None):
     which would make the GPU wait for every step to finish.
     """
     ### BEGIN SOLUTION
-    # Stub: zero the gradients, compute the cross-entropy loss (under autocast when amp_dtype), backward, step; return loss.detach()
+    # Stub: take one step of the lecture's training loop on the softmax loss (autocast and scaler when given); return the batch's mean loss, detached
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(images.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
         scores = model(images)
@@ -144,7 +176,7 @@ def evaluate(model, X, y, batch_size=500, recipe=None):
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
     ### BEGIN SOLUTION
-    # Stub: eval mode, predict argmax scores batch by batch, count the correct predictions; return correct / N
+    # Stub: predict the class of every image in eval mode, batch by batch; return the fraction predicted correctly
     model.eval()
     correct = 0
     for start in range(0, len(X), batch_size):
@@ -160,9 +192,37 @@ def evaluate(model, X, y, batch_size=500, recipe=None):
     ### END SOLUTION
 
 
-def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=None, checkpoint=None, progress=True):
-    """Train for epochs passes over loader; return the history {"loss": [...], "val_acc": [...], "epochs": n}.
+def confusion_matrix(predicted, labels, num_classes):
+    """How often each class is predicted as each class: an int64 (num_classes, num_classes) tensor on the CPU.
 
+    predicted, labels: (N,) integer tensors of class indices (on any device). Entry [i, j] counts the
+    examples of true class i that were predicted as class j, so the diagonal holds the correct
+    predictions, row i sums to the number of examples of class i, and trace / N is the accuracy.
+    """
+    predicted, labels = torch.as_tensor(predicted).cpu(), torch.as_tensor(labels).cpu()
+    if predicted.shape != labels.shape or predicted.dim() != 1:
+        raise ValueError(
+            f"predicted and labels must be (N,) tensors of the same length, got {tuple(predicted.shape)} "
+            f"and {tuple(labels.shape)}"
+        )
+    for name, values in (("predicted", predicted), ("labels", labels)):
+        if len(values) and not (0 <= int(values.min()) and int(values.max()) < num_classes):
+            raise ValueError(f"{name} holds classes outside 0..{num_classes - 1}: {sorted(set(values.tolist()))}")
+    ### BEGIN SOLUTION
+    # Stub: count every (true class, predicted class) pair into a (num_classes, num_classes) int64 tensor; return it
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    for true_class, predicted_class in zip(labels.tolist(), predicted.tolist()):
+        matrix[true_class, predicted_class] += 1
+    return matrix
+    ### END SOLUTION
+
+
+def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=None, checkpoint=None, progress=True):
+    """Train for epochs passes over loader; return the history of the run, a dict of lists:
+
+    "loss" and "lr": the training loss of every step and the learning rate it used; "epoch_loss": the
+    mean training loss of each epoch; "val_acc": the validation accuracy after each epoch (with
+    val_data); "epochs": the number of epochs run.
     recipe: a cs_lib.pytorch.device.Recipe (device, autocast, channels_last); None trains on the CPU in
     float32. scheduler steps once per batch. val_data (X_val, y_val) is evaluated after every epoch.
     checkpoint: a function called as checkpoint(model, optimizer, epoch, history) after every epoch
@@ -171,14 +231,16 @@ def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=
     """
     scaler = recipe.grad_scaler() if recipe is not None else None
     amp_dtype = recipe.amp_dtype if recipe is not None else None
-    history = {"loss": [], "val_acc": [], "epochs": 0}
+    history = {"loss": [], "lr": [], "epoch_loss": [], "val_acc": [], "epochs": 0}
     for epoch in range(epochs):
         train_mode(model)
         pending = []
+        first_step = len(history["loss"])
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not progress)
         for step, (images, labels) in enumerate(bar):
             if recipe is not None:
                 images, labels = recipe.batch(images, labels)
+            history["lr"].append(optimizer.param_groups[0]["lr"])
             pending.append(train_step(model, images, labels, optimizer, amp_dtype=amp_dtype, scaler=scaler))
             if scheduler is not None:
                 scheduler.step()
@@ -187,6 +249,8 @@ def fit(model, loader, optimizer, epochs, recipe=None, scheduler=None, val_data=
                 history["loss"] += losses
                 pending = []
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        epoch_losses = history["loss"][first_step:]
+        history["epoch_loss"].append(sum(epoch_losses) / max(1, len(epoch_losses)))
         if val_data is not None:
             history["val_acc"].append(evaluate(model, *val_data, recipe=recipe))
         history["epochs"] += 1
