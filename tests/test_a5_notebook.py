@@ -2,6 +2,7 @@
 of each graded function (mutations), accept valid alternatives, and the checkpoint grader works."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ CELLS = {  # graded name: the test cells that check it
     "counting.layer_macs": ["count_layers"],
     "training.train_step": ["train_step"],
     "training.evaluate": ["evaluate"],
+    "training.random_crop_flip": ["random_crop_flip"],
+    "training.confusion_matrix": ["confusion_matrix"],
     "training.set_trainable": ["set_trainable"],
 }
 REPO = Path(__file__).resolve().parents[1]
@@ -383,19 +386,55 @@ REFERENCE_TABLE = {
 }  # fmt: skip
 
 
+HAND_TABLE_SLIPS = {
+    "conv2 without its biases": {"conv2": ((192, 27, 27), 307_200, 223_948_800)},
+    "conv4 with channels last": {"conv4": ((13, 13, 256), 884_992, 149_520_384)},
+    "fc6 multiply-adds counting the bias": {"fc6": ((4096,), 37_752_832, 37_752_832)},
+    "conv3 multiply-adds for the input positions": {"conv3": ((384, 13, 13), 663_936, 663_552 * 27 * 27)},
+    "fc6 from conv5's channels only": {"fc6": ((4096,), 256 * 4096 + 4096, 256 * 4096)},
+    "fc8's shape as an int, not a tuple": {"fc8": (1000, 4_097_000, 4_096_000)},
+}
+
+
+def run_visible_part(grade_id, namespace):
+    """(passed, message) of a test cell's visible part alone, as a student runs it."""
+    source = cell_source(A5, grade_id).split(BEGIN_HIDDEN)[0]
+    try:
+        exec(compile(source, f"<{A5}:{grade_id} visible>", "exec"), {"__name__": "__cell__"} | namespace)
+    except Exception as error:
+        return False, f"{type(error).__name__}: {error}"
+    return True, ""
+
+
 def test_the_hand_table_cell_accepts_the_right_table_and_catches_slips():
     assert run_cell(A5, "alexnet_table", namespace={"alexnet_table": dict(REFERENCE_TABLE)}) == (True, "")
-    slips = {
-        "conv2 without its biases": {"conv2": ((192, 27, 27), 307_200, 223_948_800)},
-        "conv4 with channels last": {"conv4": ((13, 13, 256), 884_992, 149_520_384)},
-        "fc6 multiply-adds counting the bias": {"fc6": ((4096,), 37_752_832, 37_752_832)},
-    }
-    for slip, change in slips.items():
+    for slip, change in HAND_TABLE_SLIPS.items():
         passed, _ = run_cell(A5, "alexnet_table", namespace={"alexnet_table": REFERENCE_TABLE | change})
         assert not passed, slip
     partial = {layer: row for layer, row in REFERENCE_TABLE.items() if layer.startswith("conv")}
     passed, message = run_cell(A5, "alexnet_table", namespace={"alexnet_table": partial})
     assert not passed and "fc6" in message
+    # rows read back as lists (plain data handed over from the notebook) are the same table
+    as_lists = {layer: [list(shape), params, macs] for layer, (shape, params, macs) in REFERENCE_TABLE.items()}
+    assert run_cell(A5, "alexnet_table", namespace={"alexnet_table": as_lists}) == (True, "")
+
+
+@pytest.mark.parametrize("slip", HAND_TABLE_SLIPS)
+def test_the_hand_tables_visible_part_checks_the_students_rows(slip):
+    """Not only the pre-filled conv1 row: a slip in any row the student wrote fails the visible test."""
+    assert run_visible_part("alexnet_table", {"alexnet_table": dict(REFERENCE_TABLE)}) == (True, "")
+    passed, message = run_visible_part("alexnet_table", {"alexnet_table": REFERENCE_TABLE | HAND_TABLE_SLIPS[slip]})
+    assert not passed, slip
+    assert "CheckError" in message
+
+
+def test_the_hand_tables_visible_part_gives_no_answer_away():
+    """The visible checks use the structure, not the sizes: no number of the answer rows appears in them."""
+    visible = cell_source(A5, "alexnet_table").split(BEGIN_HIDDEN)[0]
+    numbers = {int(token.replace("_", "")) for token in re.findall(r"\b\d[\d_]*\b", visible)}
+    answers = {n for layer, (shape, params, macs) in REFERENCE_TABLE.items() if layer != "conv1"
+               for n in (*shape, params, macs)} - {1000}  # fmt: skip
+    assert not numbers & answers, sorted(numbers & answers)
 
 
 # ---------------------------------------------------------------- training
@@ -452,8 +491,31 @@ def train_step_written_differently(model, images, labels, optimizer, amp_dtype=N
     return loss.detach()
 
 
+def train_step_without_updating_the_scaler(model, images, labels, optimizer, amp_dtype=None, scaler=None):
+    if scaler is None:
+        return REFERENCE_TRAIN_STEP(model, images, labels, optimizer, amp_dtype)
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(images), labels)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    return loss.detach()
+
+
+def train_step_stepping_the_optimizer_past_the_scaler(model, images, labels, optimizer, amp_dtype=None, scaler=None):
+    """Scales the loss but steps the optimizer itself: the gradients are never unscaled."""
+    if scaler is None:
+        return REFERENCE_TRAIN_STEP(model, images, labels, optimizer, amp_dtype)
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(images), labels)
+    scaler.scale(loss).backward()
+    optimizer.step()
+    scaler.update()
+    return loss.detach()
+
+
 REFERENCE_TRAIN_STEP = training.train_step
 REFERENCE_EVALUATE = training.evaluate
+REFERENCE_CONFUSION_MATRIX = training.confusion_matrix
 
 
 @torch.no_grad()
@@ -486,6 +548,96 @@ def evaluate_by_concatenating_predictions(model, X, y, batch_size=500, recipe=No
             images = images.to(recipe.device, memory_format=recipe.memory_format)
         predictions.append(model(images).argmax(dim=1).cpu())
     return (torch.cat(predictions) == y).float().mean().item()
+
+
+def random_crop_flip_with_one_draw_per_batch(images, pad=4, generator=None):
+    """The same mirror and shift for every image of the batch."""
+    mirror = bool(torch.rand(1, generator=generator) < 0.5)
+    top, left = torch.randint(0, 2 * pad + 1, (2,), generator=generator).tolist()
+    padded = F.pad(images.flip(-1) if mirror else images, (pad, pad, pad, pad))
+    return padded[:, :, top : top + images.shape[2], left : left + images.shape[3]].clone()
+
+
+def random_crop_flip_built(images, pad=4, generator=None, flip_dim=-1, high=None, mode="constant", mirror_p=0.5):
+    N, _, H, W = images.shape
+    mirror = torch.rand(N, generator=generator) < mirror_p
+    offsets = torch.randint(0, (2 * pad + 1) if high is None else high, (N, 2), generator=generator)
+    padded = F.pad(images, (pad, pad, pad, pad), mode=mode) if pad else images
+    out = torch.empty_like(images)
+    for i in range(N):
+        image = padded[i].flip(flip_dim) if mirror[i] else padded[i]
+        top, left = offsets[i].tolist()
+        out[i] = image[:, top : top + H, left : left + W]
+    return out
+
+
+def random_crop_flip_upside_down(images, pad=4, generator=None):
+    return random_crop_flip_built(images, pad, generator, flip_dim=-2)
+
+
+def random_crop_flip_shifting_one_way_only(images, pad=4, generator=None):
+    """Offsets 0..pad: the image only ever moves down and right."""
+    return random_crop_flip_built(images, pad, generator, high=pad + 1)
+
+
+def random_crop_flip_one_offset_short(images, pad=4, generator=None):
+    """torch.randint's upper bound is exclusive: 0..2 pad - 1 never shifts by the full pad one way."""
+    return random_crop_flip_built(images, pad, generator, high=2 * pad)
+
+
+def random_crop_flip_replicating_the_border(images, pad=4, generator=None):
+    return random_crop_flip_built(images, pad, generator, mode="replicate")
+
+
+def random_crop_flip_mirroring_every_image(images, pad=4, generator=None):
+    return random_crop_flip_built(images, pad, generator, mirror_p=1.1)
+
+
+def random_crop_flip_in_place(images, pad=4, generator=None):
+    """Mirrors the chosen images in the caller's tensor before cropping."""
+    mirror = torch.rand(len(images), generator=generator) < 0.5
+    images[mirror] = images[mirror].flip(-1)
+    return random_crop_flip_built(images, pad, generator, mirror_p=0.0)
+
+
+def random_crop_flip_vectorised(images, pad=4, generator=None):
+    """A valid alternative: crop first, mirror afterwards, with gathered indices instead of a loop."""
+    N, C, H, W = images.shape
+    padded = F.pad(images, (pad, pad, pad, pad))
+    top = torch.randint(0, 2 * pad + 1, (N,), generator=generator)
+    left = torch.randint(0, 2 * pad + 1, (N,), generator=generator)
+    rows = (top[:, None] + torch.arange(H))[:, None, :, None]
+    cols = (left[:, None] + torch.arange(W))[:, None, None, :]
+    crops = padded[torch.arange(N)[:, None, None, None], torch.arange(C)[None, :, None, None], rows, cols]
+    mirror = torch.rand(N, generator=generator) < 0.5
+    return torch.where(mirror[:, None, None, None], crops.flip(3), crops)
+
+
+def confusion_matrix_transposed(predicted, labels, num_classes):
+    return REFERENCE_CONFUSION_MATRIX(labels, predicted, num_classes)
+
+
+def confusion_matrix_with_fancy_index_add(predicted, labels, num_classes):
+    """matrix[labels, predicted] += 1 counts a repeated (true, predicted) pair only once."""
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    matrix[torch.as_tensor(labels), torch.as_tensor(predicted)] += 1
+    return matrix
+
+
+def confusion_matrix_sized_by_the_classes_seen(predicted, labels, num_classes):
+    size = int(max(predicted.max(), labels.max())) + 1 if len(labels) else 0
+    return torch.bincount(labels * size + predicted, minlength=size * size).reshape(size, size)
+
+
+def confusion_matrix_as_row_fractions(predicted, labels, num_classes):
+    matrix = REFERENCE_CONFUSION_MATRIX(predicted, labels, num_classes).double()
+    return matrix / matrix.sum(dim=1, keepdim=True).clamp(min=1)
+
+
+def confusion_matrix_by_bincount(predicted, labels, num_classes):
+    """A valid alternative: one bincount over true * K + predicted."""
+    flat = torch.as_tensor(labels) * num_classes + torch.as_tensor(predicted)
+    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
 def set_trainable_without_freezing_first(model, strategy, num_top_blocks=1):
@@ -553,9 +705,22 @@ def set_trainable_by_parameter_names(model, strategy, num_top_blocks=1):
     ("training.train_step", train_step_returning_a_float),
     ("training.train_step", train_step_ignoring_autocast),
     ("training.train_step", train_step_ignoring_the_scaler),
+    ("training.train_step", train_step_without_updating_the_scaler),
+    ("training.train_step", train_step_stepping_the_optimizer_past_the_scaler),
     ("training.evaluate", evaluate_in_training_mode),
     ("training.evaluate", evaluate_dropping_the_last_batch),
     ("training.evaluate", evaluate_counting_correct_predictions),
+    ("training.random_crop_flip", random_crop_flip_with_one_draw_per_batch),
+    ("training.random_crop_flip", random_crop_flip_upside_down),
+    ("training.random_crop_flip", random_crop_flip_shifting_one_way_only),
+    ("training.random_crop_flip", random_crop_flip_one_offset_short),
+    ("training.random_crop_flip", random_crop_flip_replicating_the_border),
+    ("training.random_crop_flip", random_crop_flip_mirroring_every_image),
+    ("training.random_crop_flip", random_crop_flip_in_place),
+    ("training.confusion_matrix", confusion_matrix_transposed),
+    ("training.confusion_matrix", confusion_matrix_with_fancy_index_add),
+    ("training.confusion_matrix", confusion_matrix_sized_by_the_classes_seen),
+    ("training.confusion_matrix", confusion_matrix_as_row_fractions),
     ("training.set_trainable", set_trainable_without_freezing_first),
     ("training.set_trainable", set_trainable_forgetting_batch_norm),
     ("training.set_trainable", set_trainable_counting_modules_not_blocks),
@@ -567,6 +732,8 @@ def test_the_training_cells_catch(graded, wrong):
 @pytest.mark.parametrize("graded, valid", [
     ("training.train_step", train_step_written_differently),
     ("training.evaluate", evaluate_by_concatenating_predictions),
+    ("training.random_crop_flip", random_crop_flip_vectorised),
+    ("training.confusion_matrix", confusion_matrix_by_bincount),
     ("training.set_trainable", set_trainable_by_parameter_names),
 ])  # fmt: skip
 def test_the_training_cells_accept(graded, valid):
@@ -597,30 +764,71 @@ def test_the_checkpoint_grader_refuses_architectures_outside_the_course(tmp_path
     assert not passed and "'linear' is not one of" in message
 
 
-@pytest.mark.slow
-def test_the_reference_checkpoint_is_quick_and_clears_the_threshold_with_margin(tmp_path, monkeypatch):
+class Payload:
+    """An object whose unpickling would run code."""
+
+    def __reduce__(self):
+        return (print, ("this ran while grading a checkpoint",))
+
+
+def test_the_checkpoint_grader_refuses_a_file_that_is_more_than_tensors(tmp_path, monkeypatch, capsys):
+    torch.save({"format": "cs_lib-checkpoint-1", "payload": Payload()}, tmp_path / "a5_checkpoint.pt")
+    monkeypatch.chdir(tmp_path)
+    passed, message = run_cell(A5, "checkpoint")
+    assert not passed and "cannot be read as tensors and plain values" in message and "save_checkpoint" in message
+    assert "this ran" not in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def reference_checkpoint(tmp_path_factory):
+    """The reference submission's a5_checkpoint.pt and the seconds it took to make."""
     import runpy
     import time
 
+    folder = tmp_path_factory.mktemp("reference_checkpoint")
+    threads = torch.get_num_threads()
+    started = time.perf_counter()
+    try:
+        path = runpy.run_path(str(REPO / "solutions" / "a5" / "make_reference_files.py"))["main"](folder)
+    finally:
+        torch.set_num_threads(threads)
+    return path, time.perf_counter() - started
+
+
+@pytest.mark.slow
+def test_the_reference_checkpoint_is_quick_and_clears_the_threshold_with_margin(reference_checkpoint, monkeypatch):
     from cs_lib.pytorch.checkpoint import load_checkpoint, rebuild_model
     from cs_lib.pytorch.data import load_tensors
     from cs_lib.pytorch.training import evaluate
 
-    threads = torch.get_num_threads()
-    started = time.perf_counter()
-    try:
-        path = runpy.run_path(str(REPO / "solutions" / "a5" / "make_reference_files.py"))["main"](tmp_path)
-    finally:
-        torch.set_num_threads(threads)
-    seconds = time.perf_counter() - started
-    assert path == tmp_path / "a5_checkpoint.pt" and seconds < 30
+    path, seconds = reference_checkpoint
+    assert path.name == "a5_checkpoint.pt" and seconds < 30
     data = load_tensors(num_training=4000, num_validation=1000, num_test=1000)
     accuracy = evaluate(rebuild_model(load_checkpoint(path), models.ARCHITECTURES), data["X_test"], data["y_test"])
     assert accuracy >= 0.88, (
         f"the reference checkpoint's test accuracy {accuracy:.3f} leaves too little margin over 0.80"
     )
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(path.parent)
     assert run_cell(A5, "checkpoint") == (True, "")
+
+
+@pytest.mark.slow
+def test_the_checkpoint_is_judged_by_the_reference_architecture_on_images_drawn_by_the_test(
+    reference_checkpoint, monkeypatch
+):
+    """The hidden part scores the weights with the course's CifarVGG, not the student's: a student model
+    whose forward pass ignores its weights still gets the checkpoint's points for good weights, and the
+    images come from the embedded dataset's generator with the test's own seed, not from any split."""
+    path, _ = reference_checkpoint
+    monkeypatch.chdir(path.parent)
+
+    def forward_ignoring_the_weights(self, x):
+        return torch.zeros(len(x), self.classifier.out_features)
+
+    assert run_cell(A5, "checkpoint", {(models.CifarVGG, "forward"): forward_ignoring_the_weights}) == (True, "")
+    hidden = cell_source(A5, "checkpoint").split(BEGIN_HIDDEN)[1]
+    assert 'reference_module("cs_lib.pytorch.models")' in hidden and "render(" in hidden
+    assert "load_tensors" not in hidden and "get_cifar10_data" not in hidden
 
 
 @pytest.mark.slow
