@@ -97,18 +97,16 @@ def batchnorm_backward(dout, cache):
 
 
 def batchnorm_backward_alt(dout, cache):
-    """The same gradients as batchnorm_backward from the simplified closed form.
+    """The same gradients as batchnorm_backward, from the closed form you derive in the notebook.
 
-    With dx_hat = dout * gamma and means over the N examples of each feature,
-
-        dx = (1 / sqrt(var + eps)) * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
-
+    No walk through the graph: dx in one vectorised expression of x_hat, dout * gamma, the batch's
+    standard deviation sqrt(var + eps) and means over the N examples of each feature.
     dout (N, D); returns dx (N, D), dgamma (D,), dbeta (D,).
     """
     dx, dgamma, dbeta = None, None, None
-    # TODO: compute dx with the closed form above, and dgamma, dbeta; set dx, dgamma, dbeta
+    # TODO: compute dx with the closed form you derived, and dgamma, dbeta; set dx, dgamma, dbeta
     raise NotImplementedError(
-        "batchnorm_backward_alt: compute dx with the closed form above, and dgamma, dbeta; set dx, dgamma, dbeta"
+        "batchnorm_backward_alt: compute dx with the closed form you derived, and dgamma, dbeta; set dx, dgamma, dbeta"
     )
     return dx, dgamma, dbeta
 
@@ -165,8 +163,8 @@ def layernorm_forward(x, gamma, beta, ln_param):
 def layernorm_backward(dout, cache):
     """Gradients of layernorm_forward: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,).
 
-    The closed form of batch norm with the means taken over each row's D features instead:
-        dx = (1 / sqrt(var + eps)) * (dx_hat - mean_d(dx_hat) - x_hat * mean_d(dx_hat * x_hat))
+    Your closed form of batch norm's backward pass, with the means taken over each row's D features
+    instead of over the batch (dgamma and dbeta still sum over the examples).
     """
     dx, dgamma, dbeta = None, None, None
     # TODO: closed form over each row's features; set dx, dgamma, dbeta
@@ -255,10 +253,8 @@ def fold_batchnorm(w, b, gamma, beta, running_mean, running_var, eps=1e-5):
     conv:   w (F, C, HH, WW), b (F,), BN over the F output channels: gamma, beta, running_* (F,)
     affine: w (D, M), b (M,) (out = x @ w + b), BN over the M outputs: gamma, beta, running_* (M,)
 
-        scale = gamma / sqrt(running_var + eps)
-        w_folded = w * scale (each output channel's weights)    b_folded = (b - running_mean) * scale + beta
-
-    since gamma * (w*x + b - running_mean) / sqrt(running_var + eps) + beta = (w*scale)*x + b_folded.
+    The folded layer must give, for every input x, what the layer followed by test-mode batch norm
+    (with eps) gives; the notebook asks you to derive w_folded and b_folded first.
     Returns w_folded (the shape of w) and b_folded (F,) or (M,).
     """
     if np.ndim(w) == 4:
@@ -277,8 +273,8 @@ def fold_batchnorm(w, b, gamma, beta, running_mean, running_var, eps=1e-5):
                 f"got {np.shape(value)}"
             )
     w_folded, b_folded = None, None
-    # TODO: scale each output channel's weights and fold the bias; set w_folded, b_folded
+    # TODO: compute the weights and bias you derived for the layer followed by test-mode batch norm; set w_folded, b_folded
     raise NotImplementedError(
-        "fold_batchnorm: scale each output channel's weights and fold the bias; set w_folded, b_folded"
+        "fold_batchnorm: compute the weights and bias you derived for the layer followed by test-mode batch norm; set w_folded, b_folded"
     )
     return w_folded, b_folded

@@ -243,28 +243,35 @@ def show_activation_maps(images, maps, filters=None, title=None, size=1.2):
     return fig
 
 
-def plot_layer_histograms(values, title=None, bins=40, size=1.6):
+def plot_layer_histograms(values, title=None, layers=None, bins=40, size=1.6):
     """Per-layer histograms, one row per setting: values is {setting: [array of layer 1, layer 2, ...]}.
 
-    Each panel is labelled with its layer and the standard deviation of its values, so vanishing (all
-    near zero) and exploding (huge) layers show both in the shape and in the numbers.
+    layers chooses which layers to draw (numbered from 1; all by default). The panels of a row share one
+    horizontal axis, and each is labelled with its layer and the standard deviation of its values, so
+    vanishing (a spike at zero) and exploding (ever wider) layers show both in the shapes and in the numbers.
     """
     plt = _pyplot()
     if not values:
         raise ValueError("plot_layer_histograms needs at least one setting")
-    layers = max(len(arrays) for arrays in values.values())
-    fig, axes = plt.subplots(len(values), layers, figsize=(layers * size, len(values) * size), squeeze=False)
+    depth = max(len(arrays) for arrays in values.values())
+    layers = list(range(1, depth + 1)) if layers is None else list(layers)
+    if not layers or min(layers) < 1 or max(layers) > depth:
+        raise ValueError(f"layers must be numbers from 1 to {depth}, got {layers}")
+    fig, axes = plt.subplots(
+        len(values), len(layers), figsize=(len(layers) * size, len(values) * size), squeeze=False, sharex="row"
+    )
     for row, (label, arrays) in enumerate(values.items()):
-        for column in range(layers):
+        for column, layer in enumerate(layers):
             ax = axes[row, column]
             ax.set_yticks([])
             ax.tick_params(axis="x", labelsize=6)
-            if column >= len(arrays):
+            if layer > len(arrays):
                 ax.axis("off")
                 continue
-            flat = np.asarray(arrays[column], dtype=np.float64).ravel()
-            ax.hist(flat, bins=bins, color=f"C{row}")
-            ax.set_title(f"layer {column + 1}: std {flat.std():.1e}", fontsize=7)
+            flat = np.asarray(arrays[layer - 1], dtype=np.float64).ravel()
+            counts, edges = np.histogram(flat, bins=bins)
+            ax.stairs(counts, edges, fill=True, color=f"C{row}")
+            ax.set_title(f"layer {layer}: std {flat.std():.1e}", fontsize=7)
         axes[row, 0].set_ylabel(label, fontsize=8)
     if title:
         fig.suptitle(title)

@@ -596,3 +596,13 @@ def test_every_stateful_test_declares_exactly_the_notebook_variables_it_reads():
     }
     for cell in stateful:
         assert free_names(cell.source) == set(cell.metadata.get("reads", [])), cell.metadata["nbgrader"]["grade_id"]
+
+
+def test_the_starter_conv_arithmetic_asks_for_the_formulas_instead_of_giving_them():
+    from autograder.common import paths
+
+    stub = (paths.REPO_ROOT / "cs_lib" / "conv_arithmetic.py").read_text()
+    given_away = ["// stride + 1", "F * F * C * K", "F*F*C*K", "1 + L*(K - 1)", "1 + L * (K - 1)", "(F - 1) // 2"]
+    given_away += ["(F - 1) / 2", "F^2"]
+    assert not [formula for formula in given_away if formula in stub]
+    assert stub.count("raise NotImplementedError") == 4

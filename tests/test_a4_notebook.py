@@ -548,3 +548,74 @@ def test_visible_tests_run_without_torch(cell):
     imported = {alias.name for node in ast.walk(visible) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(visible) if isinstance(node, ast.ImportFrom)}
     assert not any(name.split(".")[0] == "torch" for name in imported), f"{cell} imports torch before the hidden tests"
+
+
+# ---------------------------------------------------------------- what the notebook trains and asks
+
+
+@pytest.mark.parametrize(
+    ("scales", "passes"),
+    [
+        ([float(np.sqrt(2 / fan_in)) for fan_in in [3072] + [256] * 8], True),
+        (tuple(np.sqrt(2 / np.array([3072] + [256] * 8))), True),  # an array or tuple is fine
+        ([float(np.sqrt(1 / fan_in)) for fan_in in [3072] + [256] * 8], False),  # Xavier's, not Kaiming's
+        ([float(np.sqrt(2 / fan_out)) for fan_out in [256] * 8 + [10]], False),  # from the fan-out
+        ([float(np.sqrt(2 / fan_in)) for fan_in in [3072] + [256] * 7], False),  # the scores layer forgotten
+        ([0.01] * 9, False),
+    ],
+    ids=["kaiming", "array", "xavier", "fan-out", "eight matrices", "constant"],
+)
+def test_the_kaiming_scales_test_accepts_the_lectures_rule_and_rejects_near_misses(scales, passes):
+    passed, message = cells.run_cell("a4", "kaiming_scales", namespace={"kaiming_scales": scales})
+    assert passed == passes, message
+    if not passes:
+        assert message.startswith("cs_lib.checks.CheckError"), message
+
+
+def test_the_stateful_test_reads_only_what_it_declares():
+    from autograder.common.course import load_course
+    from autograder.common.sources import source_notebook
+
+    course = load_course()
+    assignment = course.assignment("a4")
+    notebook = source_notebook(assignment.source_notebook(assignment.notebooks[0]), course, "a4")
+    stateful = [cell for cell in notebook.cells if "stateful" in cell.metadata.get("tags", [])]
+    assert [cell.metadata["reads"] for cell in stateful] == [["kaiming_scales"]]
+    tree = ast.parse(stateful[0].source)
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    stored = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert loaded - stored - imported - {"np", "len", "isinstance", "print", "float"} == {"kaiming_scales"}
+
+
+def test_the_student_release_asks_for_the_derivations_instead_of_giving_them():
+    """CS231n asks students to derive batch norm's closed-form backward pass and the folding of BN into a
+    conv: neither the starter code nor the released notebook may state the results."""
+    import nbformat
+
+    from autograder.common import paths
+
+    release = nbformat.read(paths.REPO_ROOT / "assignments" / "a4" / "normalization.ipynb", as_version=4)
+    cells_text = "\n".join(cell.source for cell in release.cells)
+    stub = (paths.REPO_ROOT / "cs_lib" / "normalization.py").read_text()
+    given_away = [
+        "mean(dx_hat * x_hat)",  # the closed form, as code
+        r"\operatorname{mean}(\mathrm{d}\hat{x}\,\hat{x})",  # ... and as a formula
+        "gamma / sqrt(running_var + eps)",  # the folding scale
+        r"(b - \text{running\_mean})\,s",
+        "(b - running_mean) * scale",
+    ]
+    for text, where in ((cells_text, "the released notebook"), (stub, "the starter cs_lib/normalization.py")):
+        leaks = [formula for formula in given_away if formula in text]
+        assert not leaks, f"{where} gives away {leaks}"
+    graded_answers = {
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in release.cells
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "markdown"
+    }
+    assert {"bn_backward_derivation", "fold_derivation", "reading_init_statistics"} <= graded_answers

@@ -71,3 +71,7 @@ def test_layer_histograms_label_every_layer_with_its_standard_deviation(tmp_path
     figure.savefig(tmp_path / "histograms.png")
     with pytest.raises(ValueError, match="at least one setting"):
         vis.plot_layer_histograms({})
+    chosen = vis.plot_layer_histograms(values, layers=[1, 3])
+    assert [ax.get_title() for ax in chosen.axes][1::2] == ["", f"layer 3: std {np.arange(10).std():.1e}"]
+    with pytest.raises(ValueError, match="layers must be numbers from 1 to 3"):
+        vis.plot_layer_histograms(values, layers=[4])

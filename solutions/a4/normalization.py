@@ -28,8 +28,10 @@
 #
 # You implement every layer in `cs_lib/normalization.py`, and the `normalization='batchnorm' | 'layernorm'`
 # branches of `FullyConnectedNet` in `cs_lib/classifiers/fc_net.py` (the methods marked *assignment 4*).
-# Each section below says which function to write and then checks it. Relative errors of about `1e-8`
-# or smaller mean a function is right; `1e-2` or worse almost always means a bug.
+# Each section below says which function to write and then checks it. You also derive two results on
+# paper (batch norm's closed-form backward pass and the folding of batch norm into a conv), and see in
+# numbers what the weights' initial scale and batch norm do to a deep network. Relative errors of about
+# `1e-8` or smaller mean a function is right; `1e-2` or worse almost always means a bug.
 
 # %% locked="imports"
 import time
@@ -88,12 +90,14 @@ _ = draw_normalization_axes()
 # ## The data
 #
 # The same CIFAR-10-shaped splits as before: `(N, 3, 32, 32)` images with the mean training image
-# subtracted. Without the real CIFAR-10 files this is the course's embedded dataset of procedurally drawn
-# shapes (10 classes), which trains in seconds.
+# subtracted. Without the real CIFAR-10 files this is the course's embedded dataset: ten classes of
+# procedurally drawn shapes and textures at random positions, sizes and rotations, in many colours, but
+# each class with a weak colour tint of its own (a colour cue, like the sky behind CIFAR-10's
+# aeroplanes). It trains in seconds.
 
 # %% locked="load_data"
 # this notebook trains on at most 1000 images, so it loads only the first 4000 (CIFAR-10 has 49,000)
-data = get_cifar10_data(num_training=scaled(4000, 500), num_validation=scaled(1000, 200), num_test=scaled(1000, 10))
+data = get_cifar10_data(num_training=4000, num_validation=1000, num_test=scaled(1000, 10))
 for name in ("X_train", "y_train", "X_val", "y_val"):
     print(f"{name}: {data[name].shape}")
 print("dataset:", data["source"])
@@ -357,16 +361,46 @@ print("gradients of a larger batch agree")
 # %% [markdown]
 # ## The simplified backward pass
 #
-# Work the graph out on paper and most of it cancels. With $\mathrm{d}\hat{x} = \mathrm{d}out \cdot \gamma$ and
-# means taken over the $N$ examples of each feature,
+# Work the graph out on paper and most of it cancels: $\mathrm{d}x$ fits on one line, written with
+# $\mathrm{d}\hat{x} = \mathrm{d}out \cdot \gamma$, $\hat{x}$, $\sqrt{\sigma^2 + \epsilon}$ and means over the $N$
+# examples of each feature, with one term for each of the three paths from $x$ to the output (directly,
+# through the mean, through the variance). CS231n asks you to derive it yourself, and so do we.
 #
-# $$\mathrm{d}x = \frac{1}{\sqrt{\sigma^2 + \epsilon}}\left(\mathrm{d}\hat{x} - \operatorname{mean}(\mathrm{d}\hat{x})
-# - \hat{x}\,\operatorname{mean}(\mathrm{d}\hat{x}\,\hat{x})\right), \qquad
-# \mathrm{d}\gamma = \sum_i \mathrm{d}out_i\,\hat{x}_i, \qquad \mathrm{d}\beta = \sum_i \mathrm{d}out_i .$$
+# **Question 1 (derivation).** For one feature, with $\hat{x}_i = (x_i - \mu)/\sqrt{\sigma^2 + \epsilon}$,
+# derive $\partial L / \partial x_i$ from $\mathrm{d}\hat{x}_j = \partial L / \partial \hat{x}_j$ for all $j$:
+# write down $\partial \mu / \partial x_i$ and $\partial \sigma^2 / \partial x_i$, collect the three paths,
+# and simplify until only $\mathrm{d}\hat{x}$, $\hat{x}$, $\sqrt{\sigma^2 + \epsilon}$ and means over the batch
+# remain. Give $\mathrm{d}\gamma$ and $\mathrm{d}\beta$ too.
+
+# %% [markdown] answer="bn_backward_derivation" points=3
+# **Your answer:**
 #
-# The first term is the direct path, the second the path through the mean, the third the path
-# through the variance. **Implement `batchnorm_backward_alt`** with it (a few vectorized lines); the
-# networks of this assignment use it. The timing below compares the two versions.
+# ### BEGIN SOLUTION
+# Write $s = \sqrt{\sigma^2 + \epsilon}$, so $\hat{x}_j = (x_j - \mu)/s$, with $\partial \mu/\partial x_i = 1/N$
+# and $\partial \sigma^2/\partial x_i = \frac{2}{N}\sum_j (x_j - \mu)(\delta_{ij} - \tfrac{1}{N}) = \frac{2}{N}(x_i - \mu)$
+# (the deviations sum to zero). The gradients of the two statistics are
+#
+# $$\frac{\partial L}{\partial \sigma^2} = \sum_j \mathrm{d}\hat{x}_j (x_j - \mu) \left(-\tfrac{1}{2}\right) s^{-3}
+# = -\frac{1}{2 s^2} \sum_j \mathrm{d}\hat{x}_j \hat{x}_j, \qquad
+# \frac{\partial L}{\partial \mu} = -\frac{1}{s} \sum_j \mathrm{d}\hat{x}_j + \frac{\partial L}{\partial \sigma^2}
+# \cdot \left(-\frac{2}{N}\sum_j (x_j - \mu)\right) = -\frac{1}{s} \sum_j \mathrm{d}\hat{x}_j .$$
+#
+# The three paths (direct, through $\mu$, through $\sigma^2$) add up:
+#
+# $$\frac{\partial L}{\partial x_i} = \frac{\mathrm{d}\hat{x}_i}{s} + \frac{1}{N}\frac{\partial L}{\partial \mu}
+# + \frac{2 (x_i - \mu)}{N} \frac{\partial L}{\partial \sigma^2}
+# = \frac{1}{s}\left(\mathrm{d}\hat{x}_i - \frac{1}{N}\sum_j \mathrm{d}\hat{x}_j
+# - \hat{x}_i \, \frac{1}{N}\sum_j \mathrm{d}\hat{x}_j \hat{x}_j\right).$$
+#
+# So $\mathrm{d}x = \frac{1}{s}\big(\mathrm{d}\hat{x} - \operatorname{mean}(\mathrm{d}\hat{x})
+# - \hat{x}\operatorname{mean}(\mathrm{d}\hat{x}\,\hat{x})\big)$ with means over the batch, per feature, and
+# since $y_i = \gamma \hat{x}_i + \beta$: $\mathrm{d}\hat{x} = \gamma \, \mathrm{d}out$,
+# $\mathrm{d}\gamma = \sum_i \mathrm{d}out_i \hat{x}_i$, $\mathrm{d}\beta = \sum_i \mathrm{d}out_i$.
+# ### END SOLUTION
+
+# %% [markdown]
+# **Implement `batchnorm_backward_alt`** with your result (a few vectorized lines); the networks of this
+# assignment use it. The timing below compares the two versions.
 
 # %% test="batchnorm_backward_alt" points=2
 import numpy as np
@@ -457,6 +491,20 @@ from cs_lib.checks import check_close, check_rel_error, check_shape
 from cs_lib.classifiers.fc_net import FullyConnectedNet
 from cs_lib.gradient_check import eval_numerical_gradient
 
+
+def numerical_gradient(model, name, X, y, h=1e-5):
+    """Centred differences of model.loss over params[name]; every perturbed copy is assigned to the model."""
+    value = np.array(model.params[name], dtype=np.float64)
+
+    def loss_at(perturbed):
+        model.params[name] = perturbed
+        return model.loss(X, y)[0]
+
+    gradient = eval_numerical_gradient(loss_at, value, h=h)
+    model.params[name] = value
+    return gradient
+
+
 rng = np.random.default_rng(44)
 N, D, H1, H2, C = 6, 8, 7, 5, 4
 X = rng.normal(size=(N, D))
@@ -479,7 +527,7 @@ model.params["beta2"] = rng.normal(size=H2)
 
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name])
+    numerical = numerical_gradient(model, name, X, y)
     if name in ("b1", "b2"):
         # batch norm subtracts the batch mean, which cancels these biases: their gradient is zero
         check_close(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name}", rtol=0, atol=1e-7)
@@ -494,6 +542,20 @@ import numpy as np
 from cs_lib.checks import check_rel_error, check_shape
 from cs_lib.classifiers.fc_net import FullyConnectedNet
 from cs_lib.gradient_check import eval_numerical_gradient
+
+
+def numerical_gradient(model, name, X, y, h=1e-5):
+    """Centred differences of model.loss over params[name]; every perturbed copy is assigned to the model."""
+    value = np.array(model.params[name], dtype=np.float64)
+
+    def loss_at(perturbed):
+        model.params[name] = perturbed
+        return model.loss(X, y)[0]
+
+    gradient = eval_numerical_gradient(loss_at, value, h=h)
+    model.params[name] = value
+    return gradient
+
 
 rng = np.random.default_rng(45)
 N, D, H1, H2, C = 5, 6, 7, 8, 3
@@ -517,7 +579,7 @@ model.params["beta1"] = rng.normal(size=H1)
 
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name])
+    numerical = numerical_gradient(model, name, X, y)
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
 
@@ -578,6 +640,172 @@ print("a deeper net uses its running averages too")
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ## Weight initialisation and batch norm, seen in numbers
+#
+# The lecture's activation statistics: push one batch of real images through a deep net of
+# affine - ReLU layers and look at the numbers in every layer. Here the net has eight hidden layers of
+# 256 units and a scores layer ($D = 3072 \to 256 \to \dots \to 256 \to 10$), with weights drawn from a normal
+# distribution with mean 0 and a chosen standard deviation:
+#
+# - **too small**, 0.01 for every layer ("`W = 0.01 * np.random.randn(Din, Dout)`" in the lecture);
+# - **too large**, 0.2 for every layer;
+# - **Kaiming / MSRA** for ReLU layers, standard deviation $\sqrt{2 / D_{\text{in}}}$ where $D_{\text{in}}$ is
+#   the layer's number of inputs (its fan-in).
+#
+# Each runs without and with batch norm (affine - batch norm - ReLU, $\gamma = 1$, $\beta = 0$, train mode,
+# with your `batchnorm_forward` and `batchnorm_backward_alt`). The cell records the activations after
+# each ReLU and the gradient of the softmax loss that reaches them on the way back.
+#
+# **Your turn.** Compute `kaiming_scales`: the Kaiming standard deviation of each of the nine weight
+# matrices of `depth_dims` below, as a list of floats (one per matrix, first layer first).
+
+# %% solution="compute_kaiming_scales"
+depth_dims = [3 * 32 * 32] + [256] * 8 + [10]  # the net's widths: 9 weight matrices, depth_dims[i] -> depth_dims[i + 1]
+### BEGIN SOLUTION
+kaiming_scales = [float(np.sqrt(2.0 / fan_in)) for fan_in in depth_dims[:-1]]
+### END SOLUTION
+print("Kaiming standard deviations:", [round(scale, 4) for scale in kaiming_scales])
+
+# %% test="kaiming_scales" points=1 reads=["kaiming_scales"]
+import numpy as np
+
+from cs_lib.checks import check_close, check_true
+
+fan_ins = [3 * 32 * 32] + [256] * 8  # the net's layers: 3072 -> 256 (x 8) -> 10
+check_true(
+    np.ndim(kaiming_scales) == 1 and len(kaiming_scales) == len(fan_ins),
+    f"kaiming_scales must be a list of {len(fan_ins)} numbers, one per weight matrix, first layer first",
+)
+expected = np.sqrt(2.0 / np.array(fan_ins))
+check_close(np.asarray(kaiming_scales, dtype=np.float64), expected, "kaiming_scales", rtol=1e-6, atol=0)
+print("one standard deviation per weight matrix, from its fan-in")
+
+# %% locked="init_statistics"
+from cs_lib.layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
+from cs_lib.normalization import batchnorm_backward_alt, batchnorm_forward
+from cs_lib.notebook import show_effect
+from cs_lib.vis import plot_layer_histograms
+
+X_probe, y_probe = data["X_train"][:200].reshape(200, -1), data["y_train"][:200]
+scales = {"too small (0.01)": [0.01] * 9, "too large (0.2)": [0.2] * 9, "Kaiming": list(kaiming_scales)}
+
+
+def layer_statistics(weight_scales, batchnorm):
+    """Activations after every hidden ReLU and the gradients reaching them, for one batch of X_probe."""
+    rng = np.random.default_rng(0)  # the same random draws at every scale
+    hidden, caches, activations = X_probe, [], []
+    for fan_in, fan_out, scale in zip(depth_dims[:-2], depth_dims[1:-1], weight_scales):
+        a, affine_cache = affine_forward(hidden, rng.normal(0.0, scale, (fan_in, fan_out)), np.zeros(fan_out))
+        bn_cache = None
+        if batchnorm:
+            a, bn_cache = batchnorm_forward(a, np.ones(fan_out), np.zeros(fan_out), {"mode": "train"})
+        hidden, relu_cache = relu_forward(a)
+        caches.append((affine_cache, bn_cache, relu_cache))
+        activations.append(hidden)
+    W_scores = rng.normal(0.0, weight_scales[-1], (depth_dims[-2], depth_dims[-1]))
+    scores, scores_cache = affine_forward(hidden, W_scores, np.zeros(depth_dims[-1]))
+    _, dscores = softmax_loss(scores, y_probe)
+    dhidden, _, _ = affine_backward(dscores, scores_cache)
+    gradients = []
+    for affine_cache, bn_cache, relu_cache in reversed(caches):
+        gradients.insert(0, dhidden)
+        da = relu_backward(dhidden, relu_cache)
+        if bn_cache is not None:
+            da, _, _ = batchnorm_backward_alt(da, bn_cache)
+        dhidden, _, _ = affine_backward(da, affine_cache)
+    return activations, gradients
+
+
+statistics = {
+    (name, batchnorm): layer_statistics(weight_scales, batchnorm)
+    for batchnorm in (False, True)
+    for name, weight_scales in scales.items()
+}
+act_std = {key: np.array([a.std() for a in activations]) for key, (activations, _) in statistics.items()}
+grad_std = {key: np.array([g.std() for g in gradients]) for key, (_, gradients) in statistics.items()}
+print("standard deviation per hidden layer (1 ... 8)")
+for what, table in (("activations", act_std), ("gradients", grad_std)):
+    for (name, batchnorm), row in table.items():
+        label = f"{what}, {name}{', batch norm' if batchnorm else ''}"
+        print(f"{label:<48}" + " ".join(f"{value:8.1e}" for value in row))
+
+small, large, kaiming = ((name, False) for name in scales)
+_ = show_effect(
+    act_std[small][-1] < 1e-3 * act_std[small][0] and grad_std[small][0] < 1e-3 * grad_std[small][-1],
+    "without batch norm, weights that are too small shrink the activations layer by layer (the last hidden "
+    "layer's are over 1000 times smaller than the first's), and the gradient shrinks the same way on its way back",
+)
+_ = show_effect(
+    act_std[large][-1] > 100 * act_std[large][0] and grad_std[large][0] > 100 * grad_std[large][-1],
+    "without batch norm, weights that are too large make activations and gradients explode (over 100 times)",
+)
+_ = show_effect(
+    max(act_std[kaiming]) < 2 * min(act_std[kaiming]) and max(grad_std[kaiming]) < 2 * min(grad_std[kaiming]),
+    "with Kaiming's scales every layer's activations and gradients stay within a factor of 2 of each other",
+)
+with_bn = [act_std[name, True] for name in scales]
+_ = show_effect(
+    all(np.allclose(row, with_bn[0], rtol=0.01) for row in with_bn) and np.all(np.abs(with_bn[0] - 0.58) < 0.05),
+    "with batch norm the activations look the same at all three scales: a standard deviation of about 0.58 "
+    "in every layer (a ReLU of unit Gaussians)",
+)
+_ = show_effect(
+    all(grad_std[name, True][0] < 10 * grad_std[name, True][-1] for name in scales),
+    "with batch norm the gradient reaching the first hidden layer is within a factor of 10 of the last "
+    "layer's at all three scales",
+)
+
+# %% [markdown]
+# The histograms of every layer: one row per scale without batch norm, and one with batch norm and
+# Kaiming's scales (its activations are the same at every scale; its gradients differ between scales
+# only by an overall factor, set by the scores layer, which is not normalised). The panels of a row share
+# their horizontal axis, and each title gives the layer's standard deviation.
+
+# %% locked="init_histograms" tags=["shortened"]
+rows = {name: statistics[name, False] for name in scales}
+rows["batch norm, Kaiming"] = statistics["Kaiming", True]
+shown_layers = scaled(range(1, 9), [1, 8])  # drawing 64 histograms takes a few seconds: grading draws two layers
+for what, index in (("activations", 0), ("gradients", 1)):
+    _ = plot_layer_histograms(
+        {name: pair[index] for name, pair in rows.items()}, f"{what} per layer", layers=shown_layers
+    )
+
+# %% [markdown]
+# **Question 2.** (a) Derive the Kaiming scale: for a layer $y = Wx$ with $D_{\text{in}}$ inputs, weights
+# drawn independently with mean 0 and variance $\sigma_W^2$, and $x = \max(0, z)$ for a pre-activation $z$ of
+# the previous layer that is symmetric around 0 with variance $\operatorname{Var}(z)$, show that
+# $\operatorname{Var}(y_j) = D_{\text{in}}\, \sigma_W^2\, \operatorname{Var}(z) / 2$, and conclude which
+# $\sigma_W$ keeps the variance the same from layer to layer. (b) Explain the tables above: what happens to
+# the activations and the gradients of the plain net with too small and too large weights, what does
+# that mean for training the early layers? Why do the activations with batch norm look the same at
+# every scale, and what happens to its gradients?
+
+# %% [markdown] answer="reading_init_statistics" points=2
+# **Your answer:**
+#
+# ### BEGIN SOLUTION
+# (a) $y_j = \sum_{i=1}^{D_{\text{in}}} W_{ji} x_i$ with independent zero-mean weights, so
+# $\operatorname{Var}(y_j) = \sum_i \operatorname{Var}(W_{ji} x_i) = D_{\text{in}} \sigma_W^2 \, \mathbb{E}[x_i^2]$
+# (the mean of $W$ is 0, so $\operatorname{Var}(Wx) = \sigma_W^2 \mathbb{E}[x^2]$). For $x = \max(0, z)$ with $z$
+# symmetric around 0, $\mathbb{E}[x^2] = \tfrac{1}{2}\mathbb{E}[z^2] = \tfrac{1}{2}\operatorname{Var}(z)$: the ReLU
+# keeps half of the second moment. Hence $\operatorname{Var}(y_j) = D_{\text{in}}\sigma_W^2 \operatorname{Var}(z)/2$,
+# which equals $\operatorname{Var}(z)$ when $\sigma_W^2 = 2/D_{\text{in}}$, i.e. $\sigma_W = \sqrt{2/D_{\text{in}}}$.
+#
+# (b) With 0.01 each layer multiplies the spread by about $0.01\sqrt{256/2} \approx 0.11$, so after eight
+# layers the activations are about $10^{-7}$ of the input's and the scores are almost 0; on the way back
+# the gradient is multiplied by the same small factors, so the first layers get gradients thousands of
+# times smaller than the last: they hardly learn (and the tiny activations make every weight gradient
+# tiny too). With 0.2 each layer multiplies by about $0.2\sqrt{128} \approx 2.3$: activations explode, the
+# softmax saturates, and the gradients grow towards the first layers, so updates are huge and unstable
+# (the loss explodes). Kaiming's scale keeps the product of factors at 1, so every layer sees numbers of
+# the same size. Batch norm divides every pre-activation by its batch standard deviation, which cancels
+# any scaling of $W$ (normalising $cWx$ gives the same result as normalising $Wx$), so the activations are
+# zero-mean, unit-variance Gaussians before every ReLU whatever the scale; its backward pass divides by
+# the same standard deviation, so the gradient keeps its size from layer to layer (within a small factor)
+# at every scale, and only its overall size depends on the scores layer, which is not normalised.
+# ### END SOLUTION
+
+# %% [markdown]
 # ## A deep network with and without batch normalization
 #
 # Two six-layer networks (five hidden layers of 100) are trained with Adam on the same 1000 images, one
@@ -585,38 +813,41 @@ print("a deeper net uses its running averages too")
 # normalization every layer shrinks the signal (each hidden layer multiplies its scale by about
 # $\sqrt{100/2} \cdot 0.005 \approx 0.035$), so the scores and the gradients of the early layers are tiny and
 # the plain network hardly moves for the first epochs. Batch norm rescales every layer's activations to
-# unit variance whatever the weights' scale: "more robust to initialization", as the lecture says.
+# unit variance whatever the weights' scale: "more robust to initialization", as the lecture says. After
+# eight epochs the network with batch norm has a lower training loss and a clearly higher validation
+# accuracy.
 
 # %% locked="train_deep_nets"
 from cs_lib.classifiers.fc_net import FullyConnectedNet
 from cs_lib.solver import Solver
 
-num_train, num_val = scaled(1000, 100), scaled(1000, 100)
 small_data = {
-    "X_train": data["X_train"][:num_train],
-    "y_train": data["y_train"][:num_train],
-    "X_val": data["X_val"][:num_val],
-    "y_val": data["y_val"][:num_val],
+    "X_train": data["X_train"][:1000],
+    "y_train": data["y_train"][:1000],
+    "X_val": data["X_val"][:1000],
+    "y_val": data["y_val"][:1000],
 }
 
 
-def train(normalization, hidden_dims, weight_scale, batch_size, num_epochs):
+def train(normalization, hidden_dims, weight_scale, batch_size, num_epochs, training_data=small_data):
     model = FullyConnectedNet(hidden_dims, normalization=normalization, weight_scale=weight_scale, seed=0)
     solver = Solver(
         model,
-        small_data,
+        training_data,
         update_rule="adam",
         optim_config={"learning_rate": 1e-3},
         num_epochs=num_epochs,
         batch_size=batch_size,
+        num_train_samples=500,
         verbose=False,
         seed=0,
     )
     started = time.perf_counter()
     solver.train()
+    solver.final_loss = float(np.mean(solver.loss_history[-20:]))
     print(
-        f"{normalization or 'no normalization'}, batch size {batch_size}: best validation accuracy "
-        f"{solver.best_val_acc:.3f}, final training loss {np.mean(solver.loss_history[-20:]):.3f} "
+        f"{normalization or 'no normalization'}, weight scale {weight_scale:g}, batch size {batch_size}: "
+        f"best validation accuracy {solver.best_val_acc:.3f}, final training loss {solver.final_loss:.3f} "
         f"({time.perf_counter() - started:.1f} s)"
     )
     return solver
@@ -625,7 +856,13 @@ def train(normalization, hidden_dims, weight_scale, batch_size, num_epochs):
 solvers = {}
 for normalization in ("batchnorm", None):
     label = normalization or "no normalization"
-    solvers[label] = train(normalization, [100] * 5, weight_scale=5e-3, batch_size=50, num_epochs=scaled(8, 1))
+    solvers[label] = train(normalization, [100] * 5, weight_scale=5e-3, batch_size=50, num_epochs=8)
+_ = show_effect(
+    solvers["batchnorm"].best_val_acc > solvers["no normalization"].best_val_acc + 0.05
+    and solvers["batchnorm"].final_loss < solvers["no normalization"].final_loss,
+    "the network with batch norm ends with a lower training loss and a higher validation accuracy "
+    "(by more than 0.05) than the plain one",
+)
 
 # %% locked="plot_deep_nets"
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -642,20 +879,95 @@ for ax, title, xlabel in zip(
 fig.tight_layout()
 
 # %% [markdown]
+# ## Batch norm and the weight scale: a sweep
+#
+# CS231n's experiment: train an eight-layer network (seven hidden layers of 50) with and without batch
+# norm for a range of weight scales from $10^{-4}$ to $1$ (one scale for all layers, `weight_scale`), and
+# plot the best validation accuracy, the best training accuracy and the final training loss against the
+# scale. The full run trains nine scales for eight epochs on 1000 images; a grading run trains three
+# scales for ten epochs on 300, which is enough for the two effects the cell checks: with the smallest
+# weights the plain network does not learn at all (its loss stays at $\log 10 \approx 2.30$) while the one
+# with batch norm does, and with the largest weights the plain network's loss explodes while batch
+# norm's stays moderate. The dotted lines mark the Kaiming scale of the first layer ($\sqrt{2/3072}$) and
+# of the hidden layers ($\sqrt{2/50}$).
+
+# %% locked="weight_scale_sweep"
+weight_scales = scaled(np.logspace(-4, 0, 9), np.array([1e-4, 1e-2, 1.0]))
+sweep_size = scaled(1000, 300)
+sweep_data = {key: data[key][:sweep_size] for key in ("X_train", "y_train")}
+sweep_data |= {key: data[key][: scaled(1000, 200)] for key in ("X_val", "y_val")}
+scale_sweep = {}
+for normalization in ("batchnorm", None):
+    for weight_scale in weight_scales:
+        scale_sweep[normalization, weight_scale] = train(
+            normalization, [50] * 7, float(weight_scale), 50, scaled(8, 10), training_data=sweep_data
+        )
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+for normalization, label in (("batchnorm", "batch norm"), (None, "no normalization")):
+    runs = [scale_sweep[normalization, weight_scale] for weight_scale in weight_scales]
+    axes[0].semilogx(weight_scales, [run.best_val_acc for run in runs], "-o", label=label)
+    axes[1].semilogx(weight_scales, [max(run.train_acc_history) for run in runs], "-o", label=label)
+    axes[2].loglog(weight_scales, [run.final_loss for run in runs], "-o", label=label)
+for ax, title in zip(axes, ("best validation accuracy", "best training accuracy", "final training loss")):
+    for kaiming_scale in (np.sqrt(2 / 3072), np.sqrt(2 / 50)):
+        ax.axvline(kaiming_scale, color="gray", linestyle=":")
+    ax.set_title(title)
+    ax.set_xlabel("weight scale")
+    ax.legend()
+fig.tight_layout()
+
+smallest, largest = weight_scales[0], weight_scales[-1]
+_ = show_effect(
+    scale_sweep[None, smallest].final_loss > 2.29 and scale_sweep["batchnorm", smallest].final_loss < 2.2,
+    f"with the smallest weights ({smallest:g}) the plain network's loss stays at log 10 while batch norm's falls",
+)
+_ = show_effect(
+    scale_sweep[None, largest].final_loss > 100 and scale_sweep["batchnorm", largest].final_loss < 10,
+    f"with the largest weights ({largest:g}) the plain network's loss explodes while batch norm's stays below 10",
+)
+
+# %% [markdown]
+# **Question 3.** Describe the sweep (after the full run): how does the weight scale affect the networks
+# with and without batch norm differently, and why? Use what the activation statistics above showed.
+
+# %% [markdown] answer="reading_weight_scale_sweep" points=2
+# **Your answer:**
+#
+# ### BEGIN SOLUTION
+# Without batch norm only a narrow band of scales near the Kaiming values (about $10^{-2}$ to $10^{-1}$)
+# trains. Below it the activations and gradients vanish through the seven layers (as in the statistics
+# above): the scores are almost zero, the loss stays at $\log 10$ and the accuracy at chance. Above it
+# they explode: the softmax saturates, the loss becomes enormous ($10^3$ to $10^7$) and the accuracy falls
+# back to chance. With batch norm the network trains at every scale from $10^{-4}$ to $10^{-1}$ with similar
+# accuracy, because every hidden layer's pre-activations are renormalised to zero mean and unit variance
+# whatever the scale of $W$, and the backward pass rescales the gradients by the same factor. It is not
+# immune at the largest scales: the scores layer is not normalised, so weights of size 1 give huge,
+# saturated scores, and since a normalised layer's output does not depend on the length of its weights,
+# Adam's fixed-size steps (learning rate $10^{-3}$) barely change the direction of weights that large, so
+# the network learns very slowly. Batch norm makes training far less sensitive to the initial scale, as
+# the lecture says, without making a sensible scale unnecessary.
+# ### END SOLUTION
+
+# %% [markdown]
 # ## How much does batch norm depend on the batch size?
 #
 # Batch norm's statistics come from the batch, so small batches give noisy means and variances, and the
 # test-time running averages match training less well. Layer norm never looks across examples. A
 # network with three hidden layers is trained with batch norm and with layer norm for batch sizes 5, 10
-# and 50 (the same number of epochs each, so small batches take more steps).
+# and 50 (the same four epochs each, so small batches take more steps). In the full run, batch norm with
+# batches of 5 ends with a clearly lower validation accuracy than with batches of 50, and below layer
+# norm with batches of 5. (A grading run trains too briefly to show this; its output is replaced by a
+# note in your feedback.)
 
-# %% locked="batch_size_sweep"
-batch_sizes = scaled([5, 10, 50], [50])
+# %% locked="batch_size_sweep" tags=["shortened"]
+batch_sizes = scaled([5, 10, 50], [5, 50])
+batch_data = {key: value[: scaled(1000, 300)] for key, value in small_data.items()}
 sweep = {}
 for normalization in ("batchnorm", "layernorm"):
     for batch_size in batch_sizes:
         sweep[normalization, batch_size] = train(
-            normalization, [100] * 3, weight_scale=2e-2, batch_size=batch_size, num_epochs=scaled(4, 1)
+            normalization, [100] * 3, 2e-2, batch_size, scaled(4, 1), training_data=batch_data
         )
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -666,6 +978,12 @@ for ax, normalization in zip(axes, ("batchnorm", "layernorm")):
     ax.set_xlabel("epoch")
     ax.legend()
 fig.tight_layout()
+if not ENV.grading:  # one epoch is too short to show it: a grading run claims nothing here
+    _ = show_effect(
+        sweep["batchnorm", 5].best_val_acc < sweep["batchnorm", 50].best_val_acc - 0.05
+        and sweep["batchnorm", 5].best_val_acc < sweep["layernorm", 5].best_val_acc,
+        "batch norm with batches of 5 ends below batch norm with batches of 50, and below layer norm with batches of 5",
+    )
 
 # %% [markdown]
 # ## Spatial batch normalization
@@ -1148,16 +1466,33 @@ print({name: round(float(values[0]), 4) for name, values in spread.items()}, "at
 # ## Folding batch norm into the conv before it
 #
 # In test mode batch norm is a fixed affine map per channel, so the lecture's "zero overhead at test
-# time: can be fused with conv". For a conv (or affine) layer $a = w * x + b$ followed by test-mode batch
-# norm over its output channels,
+# time: can be fused with conv". Take a conv (or affine) layer $a = w * x + b$ followed by test-mode
+# batch norm over its output channels, $y = \gamma\,(a - \text{running\_mean}) / \sqrt{\text{running\_var} + \epsilon} + \beta$
+# (every operation per output channel). The pair is one layer $y = w_{\text{folded}} * x + b_{\text{folded}}$.
 #
-# $$\gamma\,\frac{w * x + b - \text{running\_mean}}{\sqrt{\text{running\_var} + \epsilon}} + \beta
-# = (w \cdot s) * x + \big((b - \text{running\_mean})\,s + \beta\big), \qquad s = \frac{\gamma}{\sqrt{\text{running\_var} + \epsilon}} .$$
+# **Question 4 (derivation).** Derive $w_{\text{folded}}$ and $b_{\text{folded}}$ from $w, b, \gamma, \beta$,
+# the running statistics and $\epsilon$. Which axis of a conv's `w` of shape $(F, C, HH, WW)$, and which
+# of an affine layer's `w` of shape $(D, M)$ (with $a = x w + b$), belongs to the output channels?
+
+# %% [markdown] answer="fold_derivation" points=2
+# **Your answer:**
 #
-# Each output channel's filter (conv `w` of shape $(F, C, HH, WW)$, scaled along axis 0) or weight column
-# (affine `w` of shape $(D, M)$, scaled along axis 1) is multiplied by its $s$, and the bias absorbs the
-# rest. **Implement `fold_batchnorm(w, b, gamma, beta, running_mean, running_var, eps)`** returning
-# `(w_folded, b_folded)`. The result must equal conv followed by test-mode BN to about `1e-6` relative.
+# ### BEGIN SOLUTION
+# Per output channel $f$ write $s_f = \gamma_f / \sqrt{\text{running\_var}_f + \epsilon}$. Then
+#
+# $$y_f = s_f\,(w_f * x + b_f - \text{running\_mean}_f) + \beta_f = (s_f w_f) * x + \big(s_f (b_f - \text{running\_mean}_f) + \beta_f\big),$$
+#
+# because convolution (and the matrix product) is linear in the weights. So every output channel's
+# weights are multiplied by its $s_f$, $w_{\text{folded}, f} = s_f w_f$, and
+# $b_{\text{folded}, f} = s_f (b_f - \text{running\_mean}_f) + \beta_f$. The output channels are axis 0 of a
+# conv's $(F, C, HH, WW)$ filters (filter $f$ makes channel $f$) and axis 1 of an affine $(D, M)$ weight
+# matrix (column $m$ makes output $m$), so $s$ broadcasts as $(F, 1, 1, 1)$ and $(1, M)$ respectively.
+# ### END SOLUTION
+
+# %% [markdown]
+# **Implement `fold_batchnorm(w, b, gamma, beta, running_mean, running_var, eps)`** in
+# `cs_lib/normalization.py` with your result, returning `(w_folded, b_folded)` for conv and affine weights.
+# The folded layer must equal the layer followed by test-mode BN to about `1e-6` relative.
 
 # %% test="fold_batchnorm" points=3
 import numpy as np
@@ -1274,7 +1609,7 @@ print(
 # %% [markdown]
 # ## Inline questions
 #
-# **Question 1.** A classmate's network scores 95% on the validation set when it is evaluated in batches
+# **Question 5.** A classmate's network scores 95% on the validation set when it is evaluated in batches
 # of 100, but a demo that classifies one uploaded image at a time always predicts the same class. What is
 # the bug, and why does it give exactly this symptom? Name one more way the same bug shows up when batches
 # are large.
@@ -1293,7 +1628,7 @@ print(
 # ### END SOLUTION
 
 # %% [markdown]
-# **Question 2.** In the batch-size experiments, how does batch norm behave with batches of 5 compared
+# **Question 6.** In the batch-size experiments, how does batch norm behave with batches of 5 compared
 # with 50, and why? Why does layer norm (or group norm) not have this problem, and what does layer norm
 # give up in exchange?
 
@@ -1314,7 +1649,7 @@ print(
 # ### END SOLUTION
 
 # %% [markdown]
-# **Question 3.** Why can batch norm be folded into the conv layer before it at test time but not
+# **Question 7.** Why can batch norm be folded into the conv layer before it at test time but not
 # during training? Could a layer norm (or group norm) that follows a conv be folded the same way?
 
 # %% [markdown] answer="folding" points=2
@@ -1331,7 +1666,7 @@ print(
 # ### END SOLUTION
 
 # %% [markdown]
-# **Question 4.** Batch norm normalizes each feature to mean 0 and variance 1, and then immediately
+# **Question 8.** Batch norm normalizes each feature to mean 0 and variance 1, and then immediately
 # multiplies by $\gamma$ and adds $\beta$. Why keep $\gamma$ and $\beta$? And why is the conv (or affine)
 # layer's own bias $b$ useless right before a batch-norm layer?
 
