@@ -1704,5 +1704,7 @@ else:
 # ## Summary
 #
 # You wrote AlexNet and VGG as `nn.Module`s whose parameter counts match the papers and torchvision,
-# counted their parameters and multiply-adds, trained a small VGG with the GPU recipe and saved it,
-# and compared a linear probe with fine-tuning. Remember to submit `a5_checkpoint.pt` with this notebook.
+# counted their parameters and multiply-adds, measured what random crops and flips buy against
+# overfitting, trained a small VGG with the GPU recipe, read its training curves, confusion matrix and
+# mistakes, saved it, and compared a linear probe with fine-tuning. Remember to submit `a5_checkpoint.pt`
+# with this notebook.
