@@ -1205,7 +1205,7 @@ if data["source"] == "embedded":
 # classifier, and why does it suit this data? (b) Every class of the embedded dataset has a colour tint of its
 # own, and the raw-pixel templates show it; why does the colour histogram alone see so little of it?
 # (c) Assignment 3's three-layer convnet reaches about 0.73 validation accuracy on the embedded dataset after
-# three epochs; on CIFAR-10, features like these take a linear classifier to about 0.45 while convnets pass
+# three epochs; on CIFAR-10, features like these take a linear classifier to under 0.5 while convnets pass
 # 0.7. What does a convnet do that these features do by hand, and why does learning them go further on
 # photographs?
 #
