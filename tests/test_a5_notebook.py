@@ -27,6 +27,7 @@ CELLS = {  # graded name: the test cells that check it
     "counting.conv_counts": ["conv_counts"],
     "counting.count_layers": ["count_layers"],
     "counting.layer_macs": ["count_layers"],
+    "counting.count_parameters": ["count_layers"],
     "training.train_step": ["train_step"],
     "training.evaluate": ["evaluate"],
     "training.random_crop_flip": ["random_crop_flip"],
@@ -360,7 +361,31 @@ def layer_macs_from_weight_sizes(module, output):
     return 0
 
 
+def count_parameters_from_the_state_dict(model, trainable_only=False):
+    """Wrong: the state dict also holds buffers (BN's running statistics and its step counter)."""
+    if trainable_only:
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return sum(value.numel() for value in model.state_dict().values())
+
+
+def count_parameters_of_weights_only(model, trainable_only=False):
+    """Wrong: biases and BN shifts are parameters too."""
+    return sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
+
+
+def count_parameters_module_by_module(model, trainable_only=False):
+    """A valid alternative: each module's own parameters, summed over the modules."""
+    return sum(
+        p.numel()
+        for module in model.modules()
+        for p in module.parameters(recurse=False)
+        if p.requires_grad or not trainable_only
+    )
+
+
 @pytest.mark.parametrize("graded, wrong", [
+    ("counting.count_parameters", count_parameters_from_the_state_dict),
+    ("counting.count_parameters", count_parameters_of_weights_only),
     ("counting.count_layers", count_layers_with_the_batch_dimension),
     ("counting.count_layers", count_layers_keeping_its_hooks),
     ("counting.count_layers", count_layers_hooking_every_module),
@@ -371,6 +396,7 @@ def test_the_count_layers_cell_catches(graded, wrong):
 
 
 @pytest.mark.parametrize("graded, valid", [
+    ("counting.count_parameters", count_parameters_module_by_module),
     ("counting.count_layers", count_layers_with_a_global_hook),
     ("counting.layer_macs", layer_macs_from_weight_sizes),
 ])  # fmt: skip

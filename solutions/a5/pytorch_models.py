@@ -556,6 +556,18 @@ check_scalar(
     count_parameters(model, trainable_only=True), 64 * 5 + 5, "count_parameters(trainable_only=True) with a frozen conv"
 )
 check_scalar(count_parameters(model), 3 * 3 * 3 * 4 + 4 + 64 * 5 + 5, "count_parameters counts frozen parameters too")
+# state that is not all parameters: BN's running statistics are buffers (not counted), a bias-free
+# grouped conv has (C / groups) * F * F * K weights, and a frozen BN still has its 2K parameters
+state_heavy = nn.Sequential(nn.Conv2d(6, 4, 3, groups=2, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.BatchNorm2d(4))
+state_heavy[3].requires_grad_(False)
+check_scalar(
+    count_parameters(state_heavy), 3 * 3 * 3 * 4 + 8 + 8, "count_parameters with BN buffers and a grouped conv"
+)
+check_scalar(
+    count_parameters(state_heavy, trainable_only=True),
+    3 * 3 * 3 * 4 + 8,
+    "count_parameters(trainable_only=True) with a frozen BN",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
