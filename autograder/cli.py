@@ -163,7 +163,12 @@ def cmd_feedback(args):
     for student, pages in written.items():
         for page in pages:
             print(f"{student}: {page}")
-    return 0
+    missing = sorted(student for student, pages in written.items() if not pages)
+    if missing:
+        print(
+            f"feedback not written for {len(missing)} student(s): {', '.join(missing)} (reasons above)", file=sys.stderr
+        )
+    return 1 if missing else 0
 
 
 def cmd_export(args):

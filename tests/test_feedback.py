@@ -626,3 +626,25 @@ def test_a_page_that_would_still_show_a_hidden_line_is_not_written(graded):
     with pytest.raises(RuntimeError, match="would reveal hidden test code"):
         fb.student_feedback(graded, toy.course().assignment("t1"), "cyd", records)
     assert page.read_text() == before
+
+
+def test_the_feedback_command_exits_non_zero_and_names_the_student_whose_page_was_refused(graded):
+    from nbgrader.api import Gradebook
+
+    settings = json.loads((graded / "course.json").read_text())
+    with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+        comment = gradebook.find_comment("explain", "toy", "t1", "cyd")
+        before, comment.manual_comment = (
+            comment.manual_comment,
+            'check_scalar(add(-7, 19), 12, "add(-7, 19) with the secret numbers")',
+        )
+        gradebook.db.commit()
+    try:
+        done = cli("feedback", graded, "t1")
+    finally:
+        with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+            gradebook.find_comment("explain", "toy", "t1", "cyd").manual_comment = before
+            gradebook.db.commit()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "feedback not written for 1 student(s): cyd" in done.stderr
+    assert "ada:" in done.stdout and "bea:" in done.stdout

@@ -324,7 +324,9 @@ def student_feedback(course_dir, assignment, student, records):
             notebook_tests(release),
         )
         reasons = [row.reason for row in rows] + [check for row in rows for check in row.checked]
-        leaked = leaks([*_notebook_texts(safe), *reasons], secret)
+        # TA comments are checked as written: on the page they share a line with other text
+        comments = list(record.get("comments", {}).values())
+        leaked = leaks([*_notebook_texts(safe), *reasons, *comments], secret)
         title = f"Feedback for {student}: {assignment.title} ({name})"
         page, text = render_page(safe, title, summary_html(title, rows))
         leaked = leaked or leaks([text], secret)
