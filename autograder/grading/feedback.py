@@ -383,6 +383,8 @@ def feedback(course_dir, course, assignment_id, students=None):
             written[student] = student_feedback(
                 course_dir, assignment, student, gradebook_records(settings, assignment_id, student)
             )
+            if not written[student]:
+                print(f"feedback for {student} not written: no graded notebook (none was submitted)", file=sys.stderr)
         except Exception as error:  # noqa: BLE001 - one student's page never stops the others
             written[student] = []
             print(f"feedback for {student} not written: {error}", file=sys.stderr)
