@@ -2,15 +2,16 @@
 
     grades.csv            student_id, first_name, last_name, email, <assignment>..., total, max_total, still_to_grade
     grades_<id>.csv       student_id, <notebook>:<question>..., manual_points, late_penalty, total, max_total,
-                          submitted_at, late_by, review, still_to_grade
+                          submitted_at, late_by, review, still_to_grade, comments
     reviews.csv           every review decision: assignment, student, decision, points, reason, decided_by, decided_at
 
 Scores are the gradebook's: a TA's manual score where there is one (formgrader), else the automatic
 one, plus extra credit. The late penalty is nbgrader's late-submission policy from the course's
 nbgrader_config.py, applied to the scores as they stand at export (manual points included), per
 notebook, from the submission's collect timestamp and the assignment's due date. A student without
-a submission gets 0. `still_to_grade` names, per student, the answers waiting for a TA, the answers
-to re-grade because their text changed, and submissions held for review.
+a submission gets 0. `comments` holds the TA's comments (formgrader). `still_to_grade` names, per
+student, the answers waiting for a TA, the answers to re-grade because their text changed, and
+submissions held for review.
 """
 
 import csv
@@ -32,6 +33,7 @@ class Standing:
     manual_points: float = 0.0
     review: str = ""
     to_grade: list = field(default_factory=list)
+    comments: dict = field(default_factory=dict)
 
     @property
     def total(self):
@@ -89,6 +91,9 @@ def course_standing(course_dir):
                 if held:
                     standing.to_grade.append(f"held for review ({state['withheld']:g} automatic points withheld)")
                 for notebook in submission.notebooks:
+                    for comment in notebook.comments:
+                        if (comment.manual_comment or "").strip():
+                            standing.comments[f"{notebook.name}:{comment.name}"] = comment.manual_comment.strip()
                     notebook_score = 0.0
                     for grade in notebook.grades:
                         question = f"{notebook.name}:{grade.name}"
@@ -172,6 +177,7 @@ def export_report(course_dir, out_dir=None):
                     "late_by",
                     "review",
                     "still_to_grade",
+                    "comments",
                 ]
             )
             writer.writerow(["(max)", *[f"{maxima[assignment_id][q]:g}" for q in questions], "", "", f"{maximum:g}"])
@@ -189,6 +195,7 @@ def export_report(course_dir, out_dir=None):
                         _late_by(standing.seconds_late),
                         standing.review,
                         "; ".join(standing.to_grade) if standing.submitted else "not submitted",
+                        " | ".join(f"{question}: {text}" for question, text in standing.comments.items()),
                     ]
                 )
         written.append(path)

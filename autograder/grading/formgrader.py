@@ -88,13 +88,12 @@ def lab_command(course_dir, ip, port, token, extra=()):
     ]
 
 
-def start(course_dir, ip="127.0.0.1", port=None, token=None, log=None, env=None, extra=()):
-    """Start JupyterLab with formgrader on course_dir and wait until formgrader answers; returns a Server."""
-    course_dir = Path(course_dir).resolve()
-    load_settings(course_dir)  # a course directory made by `init`, or a clear error
+def start_lab(root, ip="127.0.0.1", port=None, token=None, log=None, env=None, extra=()):
+    """Start `jupyter lab` serving root (its working directory too) and wait until it answers; returns a Server."""
+    root = Path(root).resolve()
     port = port or free_port(ip)
     token = token or secrets.token_hex(24)
-    log = Path(log or course_dir / ".autograder" / "formgrader.log")
+    log = Path(log or root / ".autograder" / "formgrader.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     host = f"[{ip}]" if ":" in ip else ip
     base = f"http://{host}:{port}"
@@ -102,8 +101,8 @@ def start(course_dir, ip="127.0.0.1", port=None, token=None, log=None, env=None,
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", "")])
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            lab_command(course_dir, ip, port, token, extra),
-            cwd=course_dir,  # nbgrader reads nbgrader_config.py from the working directory
+            lab_command(root, ip, port, token, extra),
+            cwd=root,  # nbgrader reads nbgrader_config.py from the working directory
             stdout=output,
             stderr=subprocess.STDOUT,
             env=environment,
@@ -115,18 +114,25 @@ def start(course_dir, ip="127.0.0.1", port=None, token=None, log=None, env=None,
         if process.poll() is not None:
             raise CourseError(f"jupyter lab stopped (exit code {process.returncode}); its log:\n{_tail(log)}")
         if _get(f"{base}/api/status?token={token}") == 200:
-            break
+            return server
         if time.monotonic() > deadline:
             server.stop()
             raise CourseError(f"jupyter lab did not answer on {base} within {READY_SECONDS} s; its log:\n{_tail(log)}")
         time.sleep(0.25)
-    status = _get(f"{base}/formgrader/api/assignments?token={token}", timeout=60)
+
+
+def start(course_dir, ip="127.0.0.1", port=None, token=None, log=None, env=None, extra=()):
+    """Start JupyterLab with formgrader on course_dir and wait until formgrader answers; returns a Server."""
+    course_dir = Path(course_dir).resolve()
+    load_settings(course_dir)  # a course directory made by `init`, or a clear error
+    server = start_lab(course_dir, ip=ip, port=port, token=token, log=log, env=env, extra=extra)
+    status = _get(f"{server.base}/formgrader/api/assignments?token={server.token}", timeout=60)
     if status != 200:
         server.stop()
         raise CourseError(
             f"JupyterLab started but nbgrader's formgrader did not answer (HTTP {status}). Enable it with "
             "`jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader` and "
-            f"`jupyter labextension enable @jupyter/nbgrader`. Server log:\n{_tail(log)}"
+            f"`jupyter labextension enable @jupyter/nbgrader`. Server log:\n{_tail(server.log)}"
         )
     return server
 
