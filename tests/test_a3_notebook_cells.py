@@ -526,7 +526,7 @@ def trained_weights():
     weights = {}
     for name, (subset, model, rate, epochs, batch) in {
         "small": (small, ThreeLayerConvNet(num_filters=8, weight_scale=1e-2, seed=0), 1e-3, 12, 25),
-        "full": (data, ThreeLayerConvNet(num_filters=16, weight_scale=5e-3, reg=1e-2, seed=0), 5e-4, 1, 50),
+        "full": (data, ThreeLayerConvNet(num_filters=8, weight_scale=5e-3, reg=1e-2, seed=0), 5e-4, 2, 50),
     }.items():
         weights[f"{name} untrained"] = {key: np.array(value) for key, value in model.params.items()}
         solver = Solver(

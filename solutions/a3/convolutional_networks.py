@@ -977,11 +977,11 @@ print(f"the trained net classifies {accuracy:.2f} of its 50 training images corr
 #
 # Now on the whole training set. On the embedded dataset, three epochs of Adam (240 iterations of 50
 # images, about ten seconds on a laptop CPU) reach about 75% validation accuracy; chance is 10%, and the
-# linear classifiers of assignment 1 reach about 40%. A grading run trains a smaller net (16 filters) for
-# one epoch, which still ends far above both. The initial weights are larger than the class's default
-# (`weight_scale=5e-3`): with `1e-3` the signal through three layers of tiny weights needs many of the
-# 80 iterations per epoch to get going. The regularisation (`reg=1e-2`) pulls weights that no image
-# pattern supports back towards zero, which cleans up the filters shown below.
+# linear classifiers of assignment 1 reach about 40%. The initial weights are larger than the class's
+# default (`weight_scale=5e-3`): with `1e-3` the signal through three layers of tiny weights needs many of
+# the 80 iterations per epoch to get going. The regularisation (`reg=1e-2`) pulls weights that no image
+# pattern supports back towards zero, which cleans up the filters shown below. A grading run trains a
+# smaller net (8 filters) for two epochs; it ends above 50%.
 #
 # *Online, with CIFAR-10* (the setup cell downloads it on Colab), the cell uses the CS231n settings
 # (`weight_scale=0.001`, `hidden_dim=500`, `reg=0.001`, Adam with learning rate `1e-3`, batch size 50), which
@@ -997,7 +997,7 @@ from cs_lib.vis import plot_training
 # CIFAR-10: CS231n's settings, one epoch of 980 iterations; the embedded dataset: 80 iterations per epoch
 on_cifar10 = data["source"] == "cifar10"
 convnet = ThreeLayerConvNet(
-    num_filters=scaled(32, 16),
+    num_filters=scaled(32, 8),
     filter_size=7,
     hidden_dim=500 if on_cifar10 else 100,
     weight_scale=1e-3 if on_cifar10 else 5e-3,
@@ -1010,7 +1010,7 @@ solver = Solver(
     data,
     update_rule="adam",
     optim_config={"learning_rate": 1e-3 if on_cifar10 else 5e-4},
-    num_epochs=scaled(1 if on_cifar10 else 3, 1),
+    num_epochs=1 if on_cifar10 else scaled(3, 2),
     batch_size=50,
     print_every=20,
     num_train_samples=500,
@@ -1029,8 +1029,8 @@ _ = plot_training(solver, title="ThreeLayerConvNet")
 val_accuracy = solver.check_accuracy(data["X_val"], data["y_val"])
 test_accuracy = solver.check_accuracy(data["X_test"], data["y_test"])
 print(f"val accuracy: {val_accuracy:.3f}\ntest accuracy: {test_accuracy:.3f}")
-# the full run's target as the text states it; a grading run's shorter training only has to end far above chance
-floor = scaled(0.4 if on_cifar10 else 0.6, 0.35)
+# the targets the text states: the full run's, and a grading run's shorter training on the embedded data
+floor = 0.4 if on_cifar10 else scaled(0.6, 0.5)
 _ = show_effect(val_accuracy > floor, f"the validation accuracy is above {floor:.2f}, far above chance (0.10)")
 
 # %% test="cnn_trained_accuracy" points=2 reads=["cnn_weights"]
@@ -1059,8 +1059,8 @@ def convnet_scores(weights, X):
 data = get_cifar10_data(dtype=np.float32)
 accuracy = float(np.mean(np.argmax(convnet_scores(cnn_weights, data["X_val"]), axis=1) == data["y_val"]))
 check_true(
-    accuracy > 0.35,
-    f"the trained convnet's validation accuracy is {accuracy:.3f} (expected more than 0.35; chance is 0.10): "
+    accuracy > 0.4,
+    f"the trained convnet's validation accuracy is {accuracy:.3f} (expected more than 0.40; chance is 0.10): "
     "check the loss and gradients of ThreeLayerConvNet (cnn_initial_loss, cnn_gradients) and train again",
 )
 print(f"validation accuracy of the trained weights: {accuracy:.3f}")
@@ -1076,10 +1076,10 @@ print(f"validation accuracy of the trained weights: {accuracy:.3f}")
 # (light next to dark) or a blob of colour changes smoothly from one weight to the next. The cell
 # measures this as the correlation between horizontally and vertically neighbouring weights of each
 # filter (0 for noise, 1 for a perfectly smooth pattern). Training makes the filters much smoother: after
-# the full run most of them are oriented edges, stripes and colour blobs; a short run (as in grading)
-# shows the beginnings of them.
+# the full run most of them are oriented edges, stripes and colour blobs; the shorter grading run's eight
+# filters are mostly smooth light-to-dark bands already.
 
-# %% locked="show_filters" tags=["shortened"]
+# %% locked="show_filters"
 from cs_lib.vis import show_filters
 
 
@@ -1186,7 +1186,7 @@ check_rel_error(model.activation_maps(X), np.maximum(conv, 0), "activation_maps 
 # above their maps). Every map of one filter uses the same grey scale, from black (0) to that filter's
 # strongest response.
 
-# %% locked="show_activation_maps" tags=["shortened"]
+# %% locked="show_activation_maps"
 from cs_lib.vis import show_activation_maps
 
 smoothest = np.argsort(neighbour_correlation(trained_filters))[::-1][:8]
