@@ -12,6 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import toy
@@ -172,3 +173,17 @@ def test_cli_regrade_keeps_ta_work_and_flags_only_the_changed_answer(course_dir,
     assert rows["ada"]["toy:explain"] == "2" and rows["ada"]["toy:test_scale"] == "2.5"
     assert rows["ada"]["manual_points"] == "4.5" and rows["ada"]["total"] == "8.5"
     assert rows["bea"]["still_to_grade"] == "toy:explain to re-grade (changed since graded)"
+
+
+def test_nbgraders_own_autograde_is_refused_before_it_touches_anything(course_dir):
+    """formgrader's "autograde" button would run student code unsandboxed and replace graded notebooks."""
+    from autograder.grading.course_dir import nbgrader_api
+
+    for folder in ("submitted", "autograded"):
+        (course_dir / folder / "ada" / "t1").mkdir(parents=True)
+        nbformat.write(toy.notebook(course_dir), course_dir / folder / "ada" / "t1" / "toy.ipynb")
+    graded = (course_dir / "autograded" / "ada" / "t1" / "toy.ipynb").read_text()
+    outcome = nbgrader_api(course_dir).autograde("t1", "ada", force=True, create=True)
+    assert not outcome["success"]
+    assert "switched off in this course" in outcome["error"] and "python -m autograder grade" in outcome["error"]
+    assert (course_dir / "autograded" / "ada" / "t1" / "toy.ipynb").read_text() == graded

@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
+from nbconvert.exporters import NotebookExporter
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
 
@@ -53,7 +53,7 @@ c.Exchange.root = {exchange_root!r}
 
 # `python -m autograder grade` runs student code in a sandbox; nbgrader's own autograde (formgrader's
 # "autograde" button, `nbgrader autograde`) would run it unsandboxed in the TA's server, so it is off here.
-c.Autograde.sanitize_preprocessors = ["autograder.grading.nbgrader_course.RefuseAutograde"]
+c.Autograde.exporter_class = "autograder.grading.nbgrader_course.RefuseAutograde"
 {extra}"""
 
 
@@ -148,10 +148,12 @@ class PercentPerDay(LateSubmissionPlugin):
         return min(score, score * self.percent / 100 * days)
 
 
-class RefuseAutograde(Preprocessor):
-    """Stops nbgrader's own autograde in a course directory: it would run student code unsandboxed."""
+class RefuseAutograde(NotebookExporter):
+    """nbgrader's own autograde, switched off in a course directory: it would run student code unsandboxed
+    (and first deletes the graded notebooks it would replace). Set as Autograde's exporter, it stops the
+    run before anything is touched."""
 
-    def preprocess(self, nb, resources):
+    def __init__(self, *args, **kwargs):
         raise RuntimeError(
             "nbgrader's autograde is switched off in this course: it would run student code outside the "
             "sandbox. Grade with `python -m autograder grade COURSE ASSIGNMENT` instead."
