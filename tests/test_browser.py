@@ -20,6 +20,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -175,8 +177,10 @@ def formgrader(course_dir, tmp_path_factory):
         base, token = re.match(r"(http://[^/]+)/formgrader\?token=(\w+)", urls["formgrader"]).groups()
         yield {"lab": urls["JupyterLab"], "base": base, "token": token}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        os.killpg(process.pid, signal.SIGTERM)  # as a service manager stops it
+        process.wait(60)
+    with pytest.raises(urllib.error.URLError):  # nothing answers: the JupyterLab it started stopped with it
+        urllib.request.urlopen(f"{base}/api/status", timeout=5)
 
 
 def open_submission_in_lab(page, formgrader, name, shots):

@@ -14,6 +14,7 @@ install_autograded left it: inert (autograder.grading.sanitize).
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -110,15 +111,18 @@ def start_lab(root, ip="127.0.0.1", port=None, token=None, log=None, env=None, e
         )
     server = Server(process=process, base=base, token=token, log=log)
     deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if process.poll() is not None:
-            raise CourseError(f"jupyter lab stopped (exit code {process.returncode}); its log:\n{_tail(log)}")
-        if _get(f"{base}/api/status?token={token}") == 200:
-            return server
-        if time.monotonic() > deadline:
-            server.stop()
-            raise CourseError(f"jupyter lab did not answer on {base} within {READY_SECONDS} s; its log:\n{_tail(log)}")
-        time.sleep(0.25)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise CourseError(f"jupyter lab stopped (exit code {process.returncode}); its log:\n{_tail(log)}")
+            if _get(f"{base}/api/status?token={token}") == 200:
+                return server
+            if time.monotonic() > deadline:
+                raise CourseError(f"jupyter lab did not answer on {base} within {READY_SECONDS} s; log:\n{_tail(log)}")
+            time.sleep(0.25)
+    except BaseException:  # never leave a server behind: it runs in a session of its own
+        server.stop()
+        raise
 
 
 def start(course_dir, ip="127.0.0.1", port=None, token=None, log=None, env=None, extra=()):
@@ -144,8 +148,20 @@ def _tail(path, lines=30):
         return "(no log)"
 
 
+def _stop_on(*signals):
+    """Turn these signals into SystemExit, so `finally` blocks run (the server is in a session of its own
+    and would outlive this process otherwise)."""
+
+    def leave(number, frame):
+        raise SystemExit(128 + number)
+
+    for number in signals:
+        signal.signal(number, leave)
+
+
 def serve(course_dir, ip="127.0.0.1", port=None, out=print):
     """Start the server, print how to reach it, and serve until interrupted; returns the exit code."""
+    _stop_on(signal.SIGTERM, signal.SIGHUP)
     server = start(course_dir, ip=ip, port=port)
     if os.geteuid() == 0:
         out("WARNING: running as root (a container?): the server and every terminal it opens are root's")
