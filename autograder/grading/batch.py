@@ -23,9 +23,9 @@ from autograder.grading.course_dir import load_settings, nbgrader_api
 from autograder.grading.gradebook import commit, install_autograded, manifest_kinds, submission_timestamp
 from autograder.grading.nbgrader_course import CONFIG_NAME
 from autograder.grading.overlay import compile_overlay, grading_overlay
-from autograder.grading.trusted.harness import strip_hidden_tests
 from autograder.grading.sandbox import Limits, bwrap_works, protections
 from autograder.grading.schedule_local import schedule
+from autograder.grading.trusted.harness import strip_hidden_tests
 
 tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
 
