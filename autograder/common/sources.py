@@ -110,7 +110,7 @@ def source_notebook(path, course, assignment_id):
             if not kinds or kinds[0] != "test":
                 raise CourseError(f"{where}: reads= only goes with test cells")
             if not isinstance(reads, list) or not all(isinstance(n, str) and n.isidentifier() for n in reads):
-                raise CourseError(f"{where}: reads= takes a list of variable names, e.g. reads=[\"best_svm\"]")
+                raise CourseError(f'{where}: reads= takes a list of variable names, e.g. reads=["best_svm"]')
             # the notebook variables a stateful test judges; grading hands them over as plain data
             cell.metadata["reads"] = reads
             cell.metadata["tags"] = sorted(set(cell.metadata.get("tags", [])) | {"stateful"})
