@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -132,3 +132,29 @@ def test_export_applies_the_late_policy_to_manual_and_automatic_points(course_di
     grades = rows(course_dir)
     assert grades["bea"]["total"] == "0" and grades["bea"]["late_penalty"] == "9"
     assert grades["ada"]["total"] == "7"
+
+
+def test_a_per_student_extension_moves_that_students_due_date(course_dir):
+    from nbgrader.api import Gradebook
+
+    from autograder.grading.gradebook import commit, manifest_kinds
+
+    assert cli("init", course_dir, "--due", f"t1={DUE:%Y-%m-%d %H:%M} UTC").returncode == 0
+    set_policy(course_dir, ['c.LateSubmissionPlugin.penalty_method = "zero"'])
+    assignment = toy.course().assignment("t1")
+    cells = {gid: {"auto_score": 1.0, "max_score": 1.0, "needs_manual_grade": False} for gid in ("test_double",)}
+    settings = load_settings(course_dir)
+    with Gradebook(settings["db_url"], settings["course_id"]) as gb:
+        for student in ("ada", "bea"):
+            result = {
+                "student": student,
+                "scores": {"toy": {"cells": cells}},
+                "notebooks": {"toy": {"executed": None, "reasons": [], "submitted": True}},
+            }
+            late = (DUE + timedelta(days=1)).replace(tzinfo=None)
+            commit(gb, assignment, result, manifest_kinds(course_dir, assignment), late, course_dir)
+        gb.grant_extension("t1", "bea", days=2)  # nbgrader's own extension
+    cli("export", course_dir)
+    grades = rows(course_dir)
+    assert (grades["ada"]["late_penalty"], grades["ada"]["total"]) == ("1", "0")
+    assert (grades["bea"]["late_penalty"], grades["bea"]["total"], grades["bea"]["late_by"]) == ("0", "1", "")
