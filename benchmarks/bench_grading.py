@@ -1,6 +1,7 @@
-"""What grading costs beyond running the notebooks, what the sandbox costs, and what --jobs buys.
+"""What grading costs beyond running the notebooks, what the sandbox costs, what --jobs buys, and what
+grading on a Dask cluster costs.
 
-    .venv/bin/python benchmarks/bench_grading.py [--students 4] [--json out.json]
+    .venv/bin/python benchmarks/bench_grading.py [--students 4] [--sections local,cluster] [--json out.json]
 
 On assignment 1 with identical reference submissions:
   - plain run: the notebook executed by nbclient with the reference cs_lib, NBGRADER_EXECUTION set
@@ -9,7 +10,15 @@ On assignment 1 with identical reference submissions:
   - sandbox cost: starting a kernel and running a setup cell through bubblewrap vs a plain kernel, and
     whole-notebook grading with --sandbox bwrap vs --sandbox none;
   - parallel speed-up: grade --jobs 1 vs --jobs 2 wall time;
-  - whole course: one reference submission of every assignment, graded assignment by assignment.
+  - whole course: one reference submission of every assignment, graded assignment by assignment, with
+    each notebook's grading time (inside the grading process);
+  - cluster (baseline: `grade --jobs 2` on this machine): a real `dask scheduler` and two `dask worker`
+    processes (one thread each) on this machine grade the same students with `--cluster`; throughput
+    ratio, and the cost per task beyond the grading process itself (packing, transfer, unpacking,
+    the worker's fork, the executed notebooks' return) compared with local grading's; the first task on
+    a fresh worker (fork server start, unpacking the shared inputs) is shown apart, as is the TA's
+    commit per result. From these, the wall time of 600 students x 5 assignments on 1, 8 and 32
+    workers of 2 cores is projected.
 The one-time preparation of each assignment (cached in the course folder) is excluded and shown.
 No assertions: the numbers depend on the machine.
 """
@@ -18,7 +27,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,24 +140,179 @@ def collect_reference(course_dir, course, assignment, students, workdir):
     collect(course_dir, course, assignment.id, folder, roster_ids(course_dir))
 
 
-def grade_seconds(course_dir, course, assignment_id, jobs, sandbox, students=None):
+def graded(course_dir, course, assignment_id, jobs, sandbox, students=None, cluster=None, full_marks=True):
+    """(wall seconds, [StudentResult]) of one grading run (of reference submissions: full marks expected)."""
     from autograder.grading.batch import grade
 
     started = time.perf_counter()
-    results, _ = grade(course_dir, course, assignment_id, jobs=jobs, sandbox=sandbox, students=students, progress=False)
+    results, _ = grade(
+        course_dir,
+        course,
+        assignment_id,
+        jobs=jobs,
+        sandbox=sandbox,
+        students=students,
+        progress=False,
+        cluster=cluster,
+    )
     elapsed = time.perf_counter() - started
-    assert all(r.score == r.max_score - r.needs_manual for r in results), [
-        (r.student, r.score, r.reasons) for r in results
+    assert not full_marks or all(r.score == r.max_score - r.needs_manual for r in results), [
+        (assignment_id, r.student, f"{r.score:g} of {r.max_score - r.needs_manual:g} points", r.reasons)
+        for r in results
     ]
-    return elapsed
+    return elapsed, results
+
+
+def grade_seconds(course_dir, course, assignment_id, jobs, sandbox, students=None):
+    return graded(course_dir, course, assignment_id, jobs, sandbox, students)[0]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalCluster:
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, each worker in a folder of its own."""
+
+    def __init__(self, root, workers=2, threads=1):
+        import distributed
+
+        dask = str(Path(sys.executable).parent / "dask")
+        port = _free_port()
+        self.address = f"tcp://127.0.0.1:{port}"
+        self.processes = []
+        self._spawn(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], root / "scheduler"
+        )
+        for index in range(workers):
+            folder = root / f"worker-{index}"
+            argv = [dask, "worker", self.address, "--nthreads", str(threads), "--host", "127.0.0.1", "--no-dashboard"]
+            self._spawn([*argv, "--local-directory", str(folder / "local")], folder)
+        deadline = time.time() + 120
+        while True:
+            try:
+                with distributed.Client(self.address, timeout="5s", set_as_default=False) as client:
+                    client.wait_for_workers(workers, timeout=120)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def _spawn(self, argv, folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "log", "w") as log:
+            self.processes.append(
+                subprocess.Popen(argv, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
+
+    def stop(self):
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def timed_commits():
+    """Wrap the gradebook writer's steps in batch (commit, install) to time the TA's work per result."""
+    from autograder.grading import batch
+
+    spent = []
+    for name in ("commit", "install_autograded"):
+        original = getattr(batch, name)
+
+        def timed(*args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        setattr(batch, name, timed)
+    return spent
+
+
+def cluster_vs_local(root, course_dir, course, sandbox, students, rounds):
+    """Interleaved rounds of `grade --jobs 2` and `grade --cluster` (two one-thread workers) on A1."""
+    cluster = LocalCluster(root / "cluster", workers=2, threads=1)
+    try:
+        first, _ = graded(course_dir, course, "a1", None, sandbox, students=["s00", "s01"], cluster=cluster.address)
+        spent = timed_commits()
+        local, remote, local_inside, remote_inside, commits = [], [], [], [], []
+        for _ in range(rounds):
+            wall, results = graded(course_dir, course, "a1", 2, sandbox)
+            local.append(wall)
+            local_inside.append(sum(r.seconds for r in results))
+            spent.clear()
+            wall, results = graded(course_dir, course, "a1", None, sandbox, cluster=cluster.address)
+            remote.append(wall)
+            remote_inside.append(sum(r.seconds for r in results))
+            commits.append(sum(spent) / students)
+    finally:
+        cluster.stop()
+    local_wall, remote_wall = statistics.median(local), statistics.median(remote)
+    # cost per task beyond the grading process: the slot-seconds of a run (2 slots) minus the seconds spent
+    # inside the grading processes, per student
+    local_cost = statistics.median([(2 * w - inside) / students for w, inside in zip(local, local_inside)])
+    remote_cost = statistics.median([(2 * w - inside) / students for w, inside in zip(remote, remote_inside)])
+    return {
+        "a1 students per round": students,
+        "jobs 2, this machine (s)": local_wall,
+        "2 Dask workers on this machine (s)": remote_wall,
+        "cluster throughput / jobs 2 throughput": local_wall / remote_wall,
+        "cost per task beyond grading, jobs 2 (s)": local_cost,
+        "cost per task beyond grading, cluster (s)": remote_cost,
+        "cluster cost per task (s)": remote_cost - local_cost,
+        "first two tasks on fresh workers (s)": first,
+        "TA commit + install per result (s)": statistics.median(commits),
+        "a1 seconds per notebook inside the grading process, cluster": statistics.median(remote_inside) / students,
+        "rounds, jobs 2 (s)": local,
+        "rounds, cluster (s)": remote,
+    }
+
+
+def projection(per_notebook, cluster, students=600, sizes=(1, 8, 32)):
+    """Hours for `students` x every assignment on N workers of 2 cores, from measured per-notebook times.
+
+    A worker of 2 cores runs two tasks at once. Each task takes the assignment's per-notebook grading time
+    (measured alone, jobs 1) times the slowdown measured when two grading processes share two cores
+    (A1 on the cluster), plus the cluster's measured cost per task beyond grading. The TA's process
+    commits results one at a time, which bounds the rate however many workers there are.
+    """
+    slowdown = cluster["a1 seconds per notebook inside the grading process, cluster"] / per_notebook["a1"]
+    per_task = {a: t * slowdown + cluster["cost per task beyond grading, cluster (s)"] for a, t in per_notebook.items()}
+    worker_seconds = students * sum(per_task.values()) / 2
+    commit_bound = students * len(per_notebook) * cluster["TA commit + install per result (s)"]
+    hours = {f"{n} workers (h)": max(worker_seconds / n, commit_bound) / 3600 for n in sizes}
+    return hours | {"per task on a 2-core worker (s)": per_task, "TA commits alone (h)": commit_bound / 3600}
+
+
+def _rounded(value):
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return round(value, 2) if isinstance(value, float) else value
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; medians are reported")
+    parser.add_argument(
+        "--sections",
+        default="local,cluster",
+        help="comma-separated: local (plain run, overhead, sandbox, --jobs), cluster (2 Dask workers vs --jobs 2); "
+        "the whole-course per-notebook times are always measured",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
     from autograder.common.course import load_course
     from autograder.grading.overlay import reference_overlay
     from autograder.grading.sandbox import bwrap_works
@@ -153,6 +320,7 @@ def main(argv=None):
     course = load_course()
     a1 = course.assignment("a1")
     sandbox = "bwrap" if bwrap_works() else "none"
+    results = {"machine": {"cpus": os.cpu_count(), "sandbox": sandbox}}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         root = Path(tmp)
         overlay = reference_overlay(root / "overlay", course)
@@ -160,37 +328,49 @@ def main(argv=None):
         course_dir, prepared = make_course(root, course, ids, args.students)
         for assignment in course.assignments:
             collect_reference(course_dir, course, assignment, args.students if assignment.id == "a1" else 1, root)
-        (root / "plain").mkdir()
-        plains, sandboxed, opened, parallel = [], [], [], []
-        for _ in range(args.rounds):  # interleaved, so a noisy moment slows every variant alike
-            plains.append(plain_run_seconds(course, a1, course_dir / "release" / "a1", overlay, root / "plain"))
-            sandboxed.append(grade_seconds(course_dir, course, "a1", 1, sandbox))
-            opened.append(grade_seconds(course_dir, course, "a1", 1, "none"))
-            parallel.append(grade_seconds(course_dir, course, "a1", 2, sandbox))
-        plain, jobs1, jobs1_open, jobs2 = map(statistics.median, (plains, sandboxed, opened, parallel))
-        whole = {
-            a.id: grade_seconds(course_dir, course, a.id, 1, sandbox, students=["s00"]) for a in course.assignments
+        if "local" in sections:
+            (root / "plain").mkdir()
+            plains, sandboxed, opened, parallel = [], [], [], []
+            for _ in range(args.rounds):  # interleaved, so a noisy moment slows every variant alike
+                plains.append(plain_run_seconds(course, a1, course_dir / "release" / "a1", overlay, root / "plain"))
+                sandboxed.append(grade_seconds(course_dir, course, "a1", 1, sandbox))
+                opened.append(grade_seconds(course_dir, course, "a1", 1, "none"))
+                parallel.append(grade_seconds(course_dir, course, "a1", 2, sandbox))
+            plain, jobs1, jobs1_open, jobs2 = map(statistics.median, (plains, sandboxed, opened, parallel))
+            kernels = kernel_start_seconds(root, overlay)
+            per_notebook = jobs1 / args.students
+            results |= {
+                "a1 plain notebook run (s)": plain,
+                "a1 grading per notebook, jobs 1 (s)": per_notebook,
+                "grading overhead per notebook (s)": per_notebook - plain,
+                "grading per notebook with vs without the sandbox (s)": (jobs1 - jobs1_open) / args.students,
+                "kernel start + setup cell (s)": kernels,
+                "sandbox cost per kernel start (s)": kernels.get("bubblewrap", float("nan")) - kernels["plain"],
+                "jobs 1 (s)": jobs1,
+                "jobs 2 (s)": jobs2,
+                "jobs 2 speed-up": jobs1 / jobs2,
+            }
+        whole, inside, points = {}, {}, {}
+        for assignment in course.assignments:
+            # timed whatever the points: a reference that loses some is shown below, not hidden
+            wall, graded_results = graded(course_dir, course, assignment.id, 1, sandbox, ["s00"], full_marks=False)
+            whole[assignment.id], inside[assignment.id] = wall, graded_results[0].seconds
+            earned = graded_results[0]
+            points[assignment.id] = f"{earned.score:g} of {earned.max_score - earned.needs_manual:g}"
+        results |= {
+            "whole course, one reference submission, jobs 1 (s)": sum(whole.values()),
+            "whole course per assignment (s)": whole,
+            "whole course, automatic points of the reference submission": points,
+            "per-notebook grading time, inside the grading process (s)": inside,
+            "one-time preparation per assignment (s)": prepared,
         }
-        kernels = kernel_start_seconds(root, overlay)
-    per_notebook = jobs1 / args.students
-    results = {
-        "machine": {"cpus": os.cpu_count(), "sandbox": sandbox},
-        "a1 plain notebook run (s)": plain,
-        "a1 grading per notebook, jobs 1 (s)": per_notebook,
-        "grading overhead per notebook (s)": per_notebook - plain,
-        "grading per notebook with vs without the sandbox (s)": (jobs1 - jobs1_open) / args.students,
-        "kernel start + setup cell (s)": kernels,
-        "sandbox cost per kernel start (s)": kernels.get("bubblewrap", float("nan")) - kernels["plain"],
-        "jobs 1 (s)": jobs1,
-        "jobs 2 (s)": jobs2,
-        "jobs 2 speed-up": jobs1 / jobs2,
-        "whole course, one reference submission, jobs 1 (s)": sum(whole.values()),
-        "whole course per assignment (s)": whole,
-        "one-time preparation per assignment (s)": prepared,
-    }
+        if "cluster" in sections:
+            cluster = cluster_vs_local(root, course_dir, course, sandbox, args.students, args.rounds)
+            results |= {"cluster vs jobs 2 (baseline), A1": cluster}
+            results |= {"projection, 600 students x 5 assignments, workers of 2 cores": projection(inside, cluster)}
     for name, value in results.items():
-        shown = {k: round(v, 2) for k, v in value.items()} if isinstance(value, dict) and name != "machine" else value
-        print(f"{name}: {round(shown, 2) if isinstance(shown, float) else shown}")
+        shown = _rounded(value) if name != "machine" else value
+        print(f"{name}: {shown}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -156,6 +156,9 @@ def make_course(root, students, db_url=None):
     subs = root / "subs"
     for student, kind in students.items():
         solved = toy.notebook(course_dir, solved=kind != "stub")
+        if kind == "hangs":  # a solution cell that never ends: only the grading deadline stops it
+            cell = next(c for c in solved.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double")
+            cell.source += "\nimport time\n\ntime.sleep(3600)\n"
         module = {"stub": toy.STUB_MODULE, "half": HALF_MODULE, "tampered": TAMPERED_MODULE}.get(
             kind, toy.REFERENCE_MODULE
         )
@@ -279,7 +282,7 @@ def test_workers_with_another_course_package_refuse_and_one_without_bubblewrap_s
 
     from autograder.grading.schedule_dask import WorkerRefused, run_task
 
-    course_dir = make_course(tmp_path / "ta", {"ada": "full"})
+    course_dir = make_course(tmp_path / "ta", {"ada": "full", "hal": "hangs"})
     other = tmp_path / "other-checkout"
     shutil.copytree(REPO / "autograder", other / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "cs_lib", other / "cs_lib", ignore=shutil.ignore_patterns("__pycache__", "build", "*.c"))
@@ -311,9 +314,19 @@ def test_workers_with_another_course_package_refuse_and_one_without_bubblewrap_s
 
     cluster.kill("edited")
     cluster.workers(1)
-    graded = cli("grade", course_dir, "t1", "--cluster", cluster.address)
-    assert graded.returncode == 0, graded.stdout + graded.stderr
-    assert table_rows(graded.stdout)["ada"] == ("7/9", "graded")
+    # the worker's deadline stops a grading that never ends (--notebook-timeout 1: 1 x 1 notebook + 30 s),
+    # its process group killed, the batch goes on
+    graded = cli(
+        "grade", course_dir, "t1", "--cluster", cluster.address, "--cell-timeout", "300", "--notebook-timeout", "1"
+    )
+    assert graded.returncode == 1, graded.stdout + graded.stderr
+    rows = table_rows(graded.stdout)
+    assert rows["ada"] == ("7/9", "graded") and rows["hal"][1] == "failed", graded.stdout
+    assert "grading stopped after the 31 s limit for the whole submission" in graded.stdout
+    import psutil
+
+    kernels = [p for p in cluster.descendants("plain") if "ipykernel" in " ".join(p.cmdline())]
+    assert not psutil.wait_procs(kernels, timeout=15)[1], "the killed grading left its kernel running"
     warning = [line for line in graded.stderr.splitlines() if line.startswith("WARNING: grading without")]
     assert warning and "no network (none: needs bubblewrap (on " + addresses["plain"] in warning[0], graded.stderr
 
@@ -325,6 +338,32 @@ def test_an_unreachable_scheduler_is_named_with_the_fix(tmp_path):
     result = cli("grade", course_dir, "t1", "--cluster", f"tcp://127.0.0.1:{_free_port()}")
     assert result.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:" in result.stderr and "dask scheduler" in result.stderr
+
+
+def test_a_fork_server_that_died_is_started_again(tmp_path):
+    """On a worker, grading processes are forked from a fork server; one that died is replaced."""
+    from autograder.grading import schedule_dask
+
+    _require_distributed()
+    job = {
+        "student": "ada",
+        "template": str(tmp_path / "missing"),
+        "scratch": str(tmp_path / "s" / "work"),
+        "deadline": 60,
+    }
+    (tmp_path / "s").mkdir()
+    first = schedule_dask._launch(job, tmp_path / "s")
+    assert first["student"] == "ada" and "the grading worker failed" in first["failure"], first
+    server = schedule_dask._FORKSERVER["process"]
+    server.kill()
+    server.wait()
+    (tmp_path / "t").mkdir()
+    second = schedule_dask._launch(dict(job, scratch=str(tmp_path / "t" / "work")), tmp_path / "t")
+    assert second["failure"] == first["failure"].replace(str(tmp_path / "s"), str(tmp_path / "t"))
+    replacement = schedule_dask._FORKSERVER["process"]
+    assert replacement.pid != server.pid and replacement.poll() is None
+    replacement.stdin.close()  # the fork server ends when its worker does
+    assert replacement.wait(30) == 0
 
 
 # --- jobs and results as data -------------------------------------------------------------------

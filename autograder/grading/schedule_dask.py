@@ -52,7 +52,7 @@ def _distributed():
     return distributed
 
 
-def connect(address, timeout=30):
+def connect(address, timeout=10):
     """A Dask client for the scheduler at address, with at least one worker connected."""
     distributed = _distributed()
     try:
@@ -222,25 +222,52 @@ _FORKSERVER = {"process": None}
 _FORKSERVER_LOCK = threading.Lock()
 
 
+def _grading_environment():
+    """This worker's environment without what Dask's nanny set for its own worker process.
+
+    The nanny tunes its worker (MALLOC_TRIM_THRESHOLD_, one OpenMP/BLAS thread: Dask's
+    distributed.nanny.pre-spawn-environ); grading processes run with the environment local grading has,
+    and the sandbox sets the kernels' own thread limits.
+    """
+    import dask
+
+    env = dict(os.environ)
+    for key, value in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items():
+        if env.get(key) == str(value):
+            del env[key]
+    return env
+
+
 def _start(job_path, result_path, log_path):
-    """Ask this worker's fork server for a grading process; returns its pid (also its process group)."""
+    """Ask this worker's fork server for a grading process; returns its pid (also its process group).
+
+    A fork server that has died (killed by hand, out of memory) is started again once.
+    """
+    request = json.dumps([str(job_path), str(result_path), str(log_path)]) + "\n"
     with _FORKSERVER_LOCK:
-        server = _FORKSERVER["process"]
-        if server is None or server.poll() is not None:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "autograder.grading.schedule_dask"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-            )
-            _FORKSERVER["process"] = server
-        server.stdin.write(json.dumps([str(job_path), str(result_path), str(log_path)]) + "\n")
-        server.stdin.flush()
-        line = server.stdout.readline()
-    if not line.strip().isdigit():
-        raise RuntimeError("the grading fork server on this worker stopped; see the worker's log")
-    return int(line)
+        for _ in range(2):
+            server = _FORKSERVER["process"]
+            if server is None or server.poll() is not None:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.grading.schedule_dask"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    bufsize=1,
+                    env=_grading_environment(),
+                )
+                _FORKSERVER["process"] = server
+            try:
+                server.stdin.write(request)
+                server.stdin.flush()
+                line = server.stdout.readline()
+            except OSError:
+                line = ""
+            if line.strip().isdigit():
+                return int(line)
+            server.kill()
+            server.wait()
+    raise RuntimeError("the grading fork server on this worker stopped twice; see the worker's log")
 
 
 def _alive(pid):
