@@ -142,6 +142,9 @@ def test_collect_takes_each_students_latest_submission_with_the_same_checks_as_z
 @pytest.mark.slow
 def test_an_exchange_submission_grades_like_a_zip_and_keeps_its_time(exchange, tmp_path):
     course_dir = toy.fresh_course(exchange["course"], tmp_path / "course")
+    # collected here, not by the collect test, so this test does not depend on which tests ran before it
+    collected = cli("collect", course_dir, "t1", "--exchange", exchange["exchange"])
+    assert "collected 1 of 3 submissions" in collected.stdout, collected.stdout + collected.stderr
     graded = cli("grade", course_dir, "t1", "--students", "ada")
     assert graded.returncode == 0, graded.stdout + graded.stderr
     assert cli("export", course_dir).returncode == 0
