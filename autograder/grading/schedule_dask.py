@@ -363,6 +363,7 @@ def serve():
     import autograder.grading.worker  # noqa: F401
     import cs_lib.datasets  # noqa: F401
 
+    _local_resources()  # the dataset made and matplotlib imported once, before any fork
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished grading processes are reaped by the kernel
     children = []
     for line in sys.stdin:
