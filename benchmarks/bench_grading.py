@@ -14,11 +14,12 @@ On assignment 1 with identical reference submissions:
     each notebook's grading time (inside the grading process);
   - cluster (baseline: `grade --jobs 2` on this machine): a real `dask scheduler` and two `dask worker`
     processes (one thread each) on this machine grade the same students with `--cluster`; throughput
-    ratio, and the cost per task beyond the grading process itself (packing, transfer, unpacking,
-    the worker's fork, the executed notebooks' return) compared with local grading's; the first task on
-    a fresh worker (fork server start, unpacking the shared inputs) is shown apart, as is the TA's
-    commit per result. From these, the wall time of 600 students x 5 assignments on 1, 8 and 32
-    workers of 2 cores is projected.
+    ratio, the cluster's cost per task from the wall times (everything included), and the part of it
+    outside the grading processes (packing, transfer, unpacking, the worker's fork, the executed
+    notebooks' return) compared with local grading's; the first tasks on fresh workers (fork server
+    start, unpacking the shared inputs) are shown apart, as is the TA's commit per result. From these
+    and the per-notebook times, the wall time of 600 students x 5 assignments on 1, 8 and 32 workers
+    of 2 cores is projected.
 The one-time preparation of each assignment (cached in the course folder) is excluded and shown.
 No assertions: the numbers depend on the machine.
 """
@@ -267,7 +268,10 @@ def cluster_vs_local(root, course_dir, course, sandbox, students, rounds):
         "cluster throughput / jobs 2 throughput": local_wall / remote_wall,
         "cost per task beyond grading, jobs 2 (s)": local_cost,
         "cost per task beyond grading, cluster (s)": remote_cost,
-        "cluster cost per task (s)": remote_cost - local_cost,
+        "cluster cost per task beyond grading (s)": remote_cost - local_cost,
+        # everything included (connecting, the version check, sending the shared inputs once per run, the
+        # scheduler's and workers' own CPU on this machine): the wall time difference, per task and slot
+        "cluster cost per task, from wall times (s)": 2 * (remote_wall - local_wall) / students,
         "first two tasks on fresh workers (s)": first,
         "TA commit + install per result (s)": statistics.median(commits),
         "a1 seconds per notebook inside the grading process, cluster": statistics.median(remote_inside) / students,
@@ -279,13 +283,13 @@ def cluster_vs_local(root, course_dir, course, sandbox, students, rounds):
 def projection(per_notebook, cluster, students=600, sizes=(1, 8, 32)):
     """Hours for `students` x every assignment on N workers of 2 cores, from measured per-notebook times.
 
-    A worker of 2 cores runs two tasks at once. Each task takes the assignment's per-notebook grading time
-    (measured alone, jobs 1) times the slowdown measured when two grading processes share two cores
-    (A1 on the cluster), plus the cluster's measured cost per task beyond grading. The TA's process
-    commits results one at a time, which bounds the rate however many workers there are.
+    A worker of 2 cores runs two tasks at once and grades A1 at the rate measured here with two one-thread
+    Dask workers on this 2-core machine (every cost of the cluster included); the other assignments take
+    longer or shorter in proportion to their per-notebook grading times. The TA's process commits results
+    one at a time, which bounds the rate however many workers there are.
     """
-    slowdown = cluster["a1 seconds per notebook inside the grading process, cluster"] / per_notebook["a1"]
-    per_task = {a: t * slowdown + cluster["cost per task beyond grading, cluster (s)"] for a, t in per_notebook.items()}
+    a1_slot_seconds = 2 * cluster["2 Dask workers on this machine (s)"] / cluster["a1 students per round"]
+    per_task = {a: a1_slot_seconds * t / per_notebook["a1"] for a, t in per_notebook.items()}
     worker_seconds = students * sum(per_task.values()) / 2
     commit_bound = students * len(per_notebook) * cluster["TA commit + install per result (s)"]
     hours = {f"{n} workers (h)": max(worker_seconds / n, commit_bound) / 3600 for n in sizes}
