@@ -209,6 +209,22 @@ class LocalCluster:
                 subprocess.Popen(argv, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             )
 
+    def idle_cpu(self, seconds=10):
+        """Share of one core the idle scheduler and workers (all their processes) use."""
+        import psutil
+
+        processes = []
+        for process in self.processes:
+            parent = psutil.Process(process.pid)
+            processes += [parent, *parent.children(recursive=True)]
+
+        def used():
+            return sum(sum(process.cpu_times()[:2]) for process in processes)
+
+        before = used()
+        time.sleep(seconds)
+        return (used() - before) / seconds
+
     def stop(self):
         for process in self.processes:
             os.killpg(process.pid, signal.SIGTERM)
@@ -243,6 +259,7 @@ def cluster_vs_local(root, course_dir, course, sandbox, students, rounds):
     cluster = LocalCluster(root / "cluster", workers=2, threads=1)
     try:
         first, _ = graded(course_dir, course, "a1", None, sandbox, students=["s00", "s01"], cluster=cluster.address)
+        idle = cluster.idle_cpu()
         spent = timed_commits()
         local, remote, local_inside, remote_inside, commits = [], [], [], [], []
         for _ in range(rounds):
@@ -273,6 +290,7 @@ def cluster_vs_local(root, course_dir, course, sandbox, students, rounds):
         # scheduler's and workers' own CPU on this machine): the wall time difference, per task and slot
         "cluster cost per task, from wall times (s)": 2 * (remote_wall - local_wall) / students,
         "first two tasks on fresh workers (s)": first,
+        "idle scheduler and workers (share of one core)": idle,
         "TA commit + install per result (s)": statistics.median(commits),
         "a1 seconds per notebook inside the grading process, cluster": statistics.median(remote_inside) / students,
         "rounds, jobs 2 (s)": local,
