@@ -71,6 +71,12 @@ class Net:
         return float((X @ self.params["W"]).sum())
 
 
+class Frozen:
+    @property
+    def value(self):
+        return 1
+
+
 class PretendFloat(float):
     def __eq__(self, other):
         return True
@@ -165,6 +171,19 @@ def test_student_objects_stay_remote_and_are_changed_by_assignment(channel):
     assert net.loss(np.ones((3, 2))) == 36.0
     assert net.calls == [1, 3] and len(net.params) == 1 and "W" in net.params
     assert sorted(net.params) == ["W"]
+
+
+def test_a_failed_assignment_is_raised_before_anything_sent_after_it_is_used(channel):
+    from student_mod import Frozen, add
+
+    frozen = Frozen()
+    frozen.value = 2  # sent without waiting for the reply
+    with pytest.raises(AttributeError):
+        add(1, 2)
+    frozen.value = 3
+    with pytest.raises(AttributeError):
+        channel.flush()  # the runner flushes after every test, so the test fails
+    assert add(1, 2) == 3
 
 
 def test_arguments_changed_in_place_are_copied_back(channel):

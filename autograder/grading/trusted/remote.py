@@ -115,11 +115,13 @@ class Channel:
         self.synced = {}
         self.restarts = 0
         self.modules = {}
+        self.pending = []  # (seq, what it was doing) of requests whose reply is still to be read
 
     # --- the process ------------------------------------------------------------------------
 
     def start(self):
         self.generation += 1
+        self.pending = []
         self.synced = {}
         self.remote_torch = False
         self.modules = {}
@@ -209,18 +211,53 @@ class Channel:
             ) from None
         return buffer.getvalue()
 
-    def request(self, request, doing=""):
-        """Send one request; return (header, buffers) of the reply, or raise what student code raised."""
+    def request(self, request, doing="", wait=True):
+        """Send one request; return (header, buffers) of its reply, or raise what student code raised.
+
+        With wait=False (assignments, whose reply is only "done") the reply is read later, before the
+        next reply or at flush(): a loop that assigns and calls costs one round trip per call. An error
+        of such a request is raised there, before anything sent after it is looked at.
+        """
         if self.deadline - time.monotonic() <= 0:
             raise StudentTimeout(self.timeout_message())
         self.ensure()
         self.seq += 1
         request["seq"] = self.seq
         payload = self._dumps(request)
+        self._guarded(lambda: wire.write_frame(self.process.stdin, payload), doing)
+        self.pending.append((self.seq, doing))
+        if not wait:
+            return None
+        return self._receive_all()
+
+    def flush(self):
+        """Read the replies still outstanding; raise the first error among them."""
+        if self.pending and self.alive():
+            self._receive_all()
+
+    def _receive_all(self):
+        first_error = None
+        reply = None
+        while self.pending:
+            seq, doing = self.pending.pop(0)
+            header, buffers = self._guarded(lambda: wire.unpack_message(wire.read_frame(self.reader)), doing)
+            if type(header) is not dict or header.get("seq") != seq:
+                self.kill()
+                raise ProtocolError("the sandbox answered out of turn (something wrote into the grading channel)")
+            if isinstance(header.get("torch"), bool):
+                self.remote_torch = header["torch"]
+            if "error" in header and first_error is None:
+                first_error = _exception(header["error"], doing)
+            reply = (header, buffers)
+        if first_error is not None:
+            raise first_error
+        return reply
+
+    def _guarded(self, step, doing):
+        """Run one read or write of the channel, turning its failures into a GradingAbort."""
         self.current = doing
         try:
-            wire.write_frame(self.process.stdin, payload)
-            header, buffers = wire.unpack_message(wire.read_frame(self.reader))
+            return step()
         except StudentTimeout:
             self.kill()
             raise
@@ -237,14 +274,6 @@ class Channel:
             raise ProtocolError(f"the sandbox sent data that could not be read ({error})") from None
         finally:
             self.current = ""
-        if type(header) is not dict or header.get("seq") != self.seq:
-            self.kill()
-            raise ProtocolError("the sandbox answered out of turn (something wrote into the grading channel)")
-        if isinstance(header.get("torch"), bool):
-            self.remote_torch = header["torch"]
-        if "error" in header:
-            raise _exception(header["error"], doing)
-        return header, buffers
 
     def decode(self, node, buffers):
         generation = self.generation
@@ -264,6 +293,7 @@ class Channel:
 
     def reset(self):
         """Forget the objects of the last test (modules stay imported)."""
+        self.pending = [] if not self.alive() else self.pending
         if self.alive():
             self.request({"op": "reset"})
 
@@ -550,6 +580,7 @@ class RemoteObject:
         channel.request(
             {"op": "setattr", "target": number, "name": name, "value": value},
             f"setting {RemoteObject._label(self)}.{name}",
+            wait=False,
         )
 
     def __delattr__(self, name):
@@ -573,6 +604,7 @@ class RemoteObject:
         channel.request(
             {"op": "setitem", "target": number, "key": key, "value": value},
             f"setting {RemoteObject._label(self)}[{key!r}]",
+            wait=False,
         )
 
     def __delitem__(self, key):

@@ -129,6 +129,7 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
         channel.reset()
         with _Alarm(timeout + 5), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             exec(compile(test["source"], f"<test {test['grade_id']}>", "exec"), scope)
+            channel.flush()  # an assignment's error counts for the test that made it
     except remote.GradingAbort as error:
         result["message"] = remote.describe(error) if not str(error) else str(error)
     except Exception as error:  # noqa: BLE001 - any failure of a test fails that test only

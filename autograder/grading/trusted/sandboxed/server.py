@@ -33,6 +33,7 @@ class Server:
         self.writer = writer
         self.objects = {}
         self.numbers = {}  # id(object) -> handle number; self.objects keeps each object alive
+        self.descriptions = {}
         self.pinned = set()
         self.next_id = 1
         self.seq = None
@@ -47,21 +48,8 @@ class Server:
             self.next_id += 1
             self.objects[number] = obj
             self.numbers[id(obj)] = number
-        return self._describe(number, obj)
-
-    def _describe(self, number, obj):
-        kind = type(obj)
-        types_ = []
-        for klass in kind.__mro__:
-            types_.append(f"{getattr(klass, '__module__', '?')}.{getattr(klass, '__qualname__', '?')}")
-        try:
-            text = repr(obj)[:300]
-        except Exception:  # noqa: BLE001 - a repr that fails still gets a handle
-            text = f"<{kind.__qualname__}>"
-        name = getattr(obj, "__qualname__", None) if callable(obj) or isinstance(obj, types.ModuleType) else None
-        if isinstance(obj, types.ModuleType):
-            name = obj.__name__
-        return {"h": number, "types": types_[:64], "name": name if isinstance(name, str) else None, "repr": text}
+            self.descriptions[number] = describe(number, obj)
+        return self.descriptions[number]
 
     def resolve(self, number):
         if number not in self.objects:
@@ -116,6 +104,7 @@ class Server:
         for number in list(self.objects):
             if number not in self.pinned:
                 self.numbers.pop(id(self.objects.pop(number)), None)
+                self.descriptions.pop(number, None)
         return {"ok": True}, []
 
     def op_import(self, request):
@@ -211,6 +200,28 @@ class Server:
             "rng": {name: encoder.value(state) for name, state in changed_rng.items()},
         }
         return header, encoder.buffers
+
+
+def describe(number, obj):
+    """A handle's node: its number, the names of its type and bases, and a short label built without
+    calling anything of the object's own (a student's __repr__ could be slow, or run anything)."""
+    kind = type(obj)
+    types_ = [f"{getattr(k, '__module__', '?')}.{getattr(k, '__qualname__', '?')}" for k in kind.__mro__][:64]
+    name = None
+    if isinstance(obj, types.ModuleType):
+        name = obj.__name__
+        text = f"<module {name}>"
+    elif isinstance(obj, type):
+        name = f"{obj.__module__}.{obj.__qualname__}"
+        text = f"<class {name}>"
+    elif isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)):
+        name = obj.__qualname__
+        text = f"<function {name}>"
+    else:
+        text = f"<{types_[0]} object>"
+        if kind in (dict, list, set, tuple):
+            text = f"<{kind.__name__} of {len(obj)} items>"
+    return {"h": number, "types": types_, "name": name, "repr": text}
 
 
 def describe_error(error):
