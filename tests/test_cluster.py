@@ -252,6 +252,7 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
 
     rows = table_rows(stdout)
     assert sorted(rows) == sorted(STUDENTS), stdout
+    assert "grading t1: 100%" in stderr and "6/6" in stderr  # the progress bar of local grading
     survivor = addresses["w2" if victim == "w1" else "w1"]
     graded_on = {}
     for name in STUDENTS:
