@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.sandbox import cgroups_usable
+from autograder.grading.cgroups import cgroups_usable
 
 pytestmark = pytest.mark.slow
 ROOT = Path("/sys/fs/cgroup")
@@ -30,7 +30,8 @@ CHILD = textwrap.dedent(
     for parent in parents.values():
         Path(parent, "cgroup.procs").write_text(str(os.getpid()))
 
-    from autograder.grading.sandbox import Limits, release_cgroups, write_profile, bwrap_works
+    from autograder.grading.cgroups import release_cgroups
+    from autograder.grading.sandbox import Limits, write_profile, bwrap_works
     from autograder.grading.trusted import remote
 
     work = Path(sys.argv[2])

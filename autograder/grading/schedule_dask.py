@@ -31,7 +31,8 @@ from pathlib import Path
 
 from autograder.common.course import CourseError
 from autograder.grading import transport, versions
-from autograder.grading.sandbox import bwrap_works, protections, release_cgroups
+from autograder.grading.cgroups import release_cgroups
+from autograder.grading.sandbox import bwrap_works, protections
 from autograder.grading.schedule_local import _failed
 
 WORKER_WAIT_SECONDS = 60

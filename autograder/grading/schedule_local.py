@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.grading.sandbox import release_cgroups
+from autograder.grading.cgroups import release_cgroups
 
 
 def _context():

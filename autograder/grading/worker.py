@@ -19,11 +19,12 @@ import nbformat
 from autograder.common import paths
 from autograder.common.course import load_course
 from autograder.common.scoring import cell_score
+from autograder.grading.cgroups import release_cgroups
 from autograder.grading.collect import STUDENT_FILES_DIR, submitted_student_files
 from autograder.grading.course_dir import nbgrader_api
 from autograder.grading.integrity import scan_submission
 from autograder.grading.overlay import copy_overlay
-from autograder.grading.sandbox import KERNEL_NAME, Limits, release_cgroups, write_kernelspec, write_profile
+from autograder.grading.sandbox import KERNEL_NAME, Limits, write_kernelspec, write_profile
 from autograder.grading.trusted.harness import module_name, run_trusted, trusted_tests
 
 SCRATCH_CONFIG = """\

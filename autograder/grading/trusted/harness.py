@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
-from autograder.grading.sandbox import Limits, release_cgroups, write_profile
+from autograder.grading.cgroups import release_cgroups
+from autograder.grading.sandbox import Limits, write_profile
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
