@@ -169,15 +169,15 @@ def make_course(root, students, db_url=None):
     return course_dir
 
 
-def gradebook_grades(course_dir):
-    """{student: {cell: score}} and {student: number of t1 submissions}, read from the course's gradebook."""
+def gradebook_grades(course_dir, assignment_id="t1"):
+    """{student: {cell: score}} and {student: number of submissions}, read from the course's gradebook."""
     from nbgrader.api import Gradebook
 
     settings = load_settings(course_dir)
     grades, submissions = {}, {}
     with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
         for student in gradebook.students:
-            found = [s for s in gradebook.assignment_submissions("t1") if s.student_id == student.id]
+            found = [s for s in gradebook.assignment_submissions(assignment_id) if s.student_id == student.id]
             submissions[student.id] = len(found)
             for submission in found:
                 grades[student.id] = {
@@ -275,6 +275,52 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
     assert cluster_grades == local_grades
     assert rows == table_rows(local.stdout)
     assert rows["ada"] == ("7/9", "graded") and rows["bea"][0] == "1/9" and rows["eve"] == ("0/9", "review")
+
+
+@pytest.mark.slow
+def test_assignment_1_on_the_cluster_scores_like_local_grading(cluster, tmp_path):
+    """The real course (trusted tests, torch, the dataset, the compiled overlay) graded on two workers."""
+    from autograder.common.course import load_course
+    from autograder.instructor.demo import make_submissions
+
+    course = load_course()
+    courses = {}
+    for name in ("cluster", "local"):
+        root = tmp_path / f"course-{name}"
+        root.mkdir()
+        (root / "roster.csv").write_text("id\nreference\nstarter\nhalfdone\n")
+        courses[name] = root / "course"
+        init_course(courses[name], course, roster=root / "roster.csv", assignment_ids=["a1"])
+    zips = make_submissions(
+        course, course.assignment("a1"), courses["local"] / "release" / "a1", tmp_path / "zips", tmp_path
+    )
+    for course_dir in courses.values():
+        collect(course_dir, course, "a1", zips, roster_ids(course_dir))
+    for name in ("w1", "w2"):
+        cluster.start_worker(name)
+    cluster.workers(2)
+    env = {key: value for key, value in os.environ.items() if key != "CS_COURSE_FILE"}
+    graded = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(courses["cluster"]), "a1", "--cluster", cluster.address],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    local = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(courses["local"]), "a1", "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert graded.returncode == local.returncode == 0, graded.stdout + graded.stderr + local.stdout + local.stderr
+    rows = table_rows(graded.stdout)
+    assert rows == table_rows(local.stdout) and sorted(rows) == ["halfdone", "reference", "starter"]
+    points = {student: float(score.split("/")[0]) for student, (score, _) in rows.items()}
+    assert points["reference"] > points["halfdone"] > points["starter"] == 0, rows
+    cluster_grades = gradebook_grades(courses["cluster"], "a1")[0]
+    assert cluster_grades == gradebook_grades(courses["local"], "a1")[0]
 
 
 @pytest.mark.slow
