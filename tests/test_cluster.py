@@ -231,9 +231,9 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
                     command = " ".join(process.cmdline())
                 except Exception:  # noqa: BLE001 - the process ended while we looked
                     continue
-                match = re.search(r"/cs-grade-([a-z]+)-", command)
+                match = re.search(r"(/\S*/cs-grade-\d+-([a-z]+)-[^/]+)/", command)
                 if "ipykernel_launcher" in command and match:
-                    victim, student = name, match.group(1)
+                    victim, student, scratch = name, match.group(2), Path(match.group(1))
                     doomed = cluster.descendants(name)
                     break
             if victim:
@@ -249,6 +249,7 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
 
     _, alive = psutil.wait_procs(doomed, timeout=30)
     assert not alive, [" ".join(process.cmdline()) for process in alive]
+    assert not scratch.exists(), "the surviving worker removes the dead worker's scratch folder"
 
     rows = table_rows(stdout)
     assert sorted(rows) == sorted(STUDENTS), stdout

@@ -175,7 +175,9 @@ def run_task(task, blobs, expected, sandbox):
             "the TA's: " + "; ".join(lines) + ". Install the TA's checkout of the course there (or stop that worker)."
         )
     # a short scratch path of this machine: the kernel's IPC sockets live in it (Unix socket paths are short)
-    scratch = Path(tempfile.mkdtemp(prefix=f"cs-grade-{student}-", dir=_scratch_root()))
+    root = _scratch_root()
+    _remove_stale_scratch(root)
+    scratch = Path(tempfile.mkdtemp(prefix=f"cs-grade-{os.getpid()}-{student}-", dir=root))
     try:
         job = transport.unpack_job(task, blobs, scratch, cache=Path(worker.local_directory) / "cs-grading-inputs")
         job["use_bwrap"] = _bwrap_usable() if sandbox in ("auto", "bwrap") else False
@@ -203,6 +205,14 @@ def _scratch_root():
     except OSError:
         pass
     return None
+
+
+def _remove_stale_scratch(root):
+    """Remove scratch folders left by worker processes on this machine that died mid-task."""
+    for folder in Path(root or tempfile.gettempdir()).glob("cs-grade-*-*"):
+        owner = folder.name.split("-")[2]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -272,13 +282,15 @@ def _start(job_path, result_path, log_path):
 
 
 def _alive(pid):
+    """The process exists and is not a zombie (a dead worker's process may wait long to be reaped)."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
 
 
 def _kill_group(pid):
