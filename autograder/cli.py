@@ -151,7 +151,7 @@ def cmd_grade(args):
     if missing:
         print("WARNING: grading without these protections: " + "; ".join(missing), file=sys.stderr)
     print(table(results))
-    failed = [r for r in results if r.status in ("failed",)]
+    failed = [r for r in results if r.status in ("failed", "not graded")]
     return 1 if failed else 0
 
 

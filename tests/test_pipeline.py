@@ -162,6 +162,30 @@ def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_p
     assert sorted(p.name for p in (course_dir / "autograded" / "ada").iterdir()) == ["t1"]
 
 
+@pytest.mark.slow
+def test_a_student_the_machinery_could_not_grade_keeps_the_earlier_grade(course_dir, tmp_path, monkeypatch):
+    """A cluster worker that refuses a task (another course package) writes nothing: no zeros."""
+    from autograder.grading import batch
+    from autograder.grading.export import collect_grades
+
+    toy.make_zip(tmp_path / "subs" / "ada.zip", notebook=toy.notebook(course_dir))
+    collect(course_dir, toy.course(), "t1", tmp_path / "subs", roster_ids(course_dir))
+    batch.grade(course_dir, toy.course(), "t1", jobs=1, progress=False)
+    _, before, _ = collect_grades(course_dir)
+    executed = (course_dir / "autograded" / "ada" / "t1" / "toy.ipynb").read_bytes()
+
+    def refusing(jobs, workers, on_result, workspace):
+        for job in jobs:
+            on_result(job, {"student": job["student"], "failure": "the worker refuses", "not_graded": True})
+
+    monkeypatch.setattr(batch, "schedule", refusing)
+    results, _ = batch.grade(course_dir, toy.course(), "t1", jobs=1, progress=False)
+    assert [(r.student, r.status, r.reasons) for r in results] == [("ada", "not graded", ["the worker refuses"])]
+    _, after, _ = collect_grades(course_dir)
+    assert after == before and sum(after["t1"]["ada"].values()) == 7
+    assert (course_dir / "autograded" / "ada" / "t1" / "toy.ipynb").read_bytes() == executed
+
+
 def test_check_prints_a_table_and_exits_nonzero_when_a_test_fails(tmp_path, toy_template):
     from autograder.instructor.release import manifest
 

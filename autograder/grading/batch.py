@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from autograder.common.course import CourseError
 from autograder.grading.course_dir import load_settings, nbgrader_api
-from autograder.grading.gradebook import commit, install_autograded, manifest_kinds, submission_timestamp
+from autograder.grading.gradebook import StudentResult, commit, install_autograded, manifest_kinds, submission_timestamp
 from autograder.grading.nbgrader_course import CONFIG_NAME
 from autograder.grading.overlay import compile_overlay, grading_overlay
 from autograder.grading.sandbox import Limits, bwrap_works, protections
@@ -163,9 +163,14 @@ def grade(
         ]
 
         def record(job, result):
-            timestamp = submission_timestamp(course_dir / "submitted" / job["student"] / assignment_id)
-            results.append(commit(gradebook, assignment, result, kinds, timestamp, course_dir=course_dir))
-            install_autograded(course_dir, assignment_id, result)
+            if result.get("not_graded"):
+                # the grading machinery could not grade this student (e.g. a cluster worker refused):
+                # nothing is written, so an earlier grade stands
+                results.append(StudentResult(student=job["student"], status="not graded", reasons=[result["failure"]]))
+            else:
+                timestamp = submission_timestamp(course_dir / "submitted" / job["student"] / assignment_id)
+                results.append(commit(gradebook, assignment, result, kinds, timestamp, course_dir=course_dir))
+                install_autograded(course_dir, assignment_id, result)
             bar.update(1)
             bar.set_postfix(last=job["student"], refresh=False)
 

@@ -150,6 +150,7 @@ def schedule(address, jobs, on_result, workspace, sandbox="auto"):
                 raise
             except BaseException as error:  # noqa: BLE001 - a refusal, a worker lost too often: this student only
                 result = _failed(job, f"not graded on the cluster: {type(error).__name__}: {error}", 0.0)
+                result["not_graded"] = True  # the gradebook keeps what it had for this student
             else:
                 where = result.get("worker", {})
                 seen[where.get("address", "?")] = where.get("protections", [])
