@@ -407,21 +407,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar, check_shape
 from cs_lib.classifiers.fc_net import TwoLayerNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, X, y, name):
-    """Centred differences of model.loss(X, y) with respect to model.params[name]: each nudged copy of the
-    parameter is assigned to the model before the loss is evaluated, and the original is put back at the end."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(nudged):
-        model.params[name] = nudged.copy()
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value)
-    model.params[name] = value
-    return gradient
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 
 def set_random_params(model, dims, rng):
@@ -462,7 +448,7 @@ for reg in (0.0, 0.7):
     loss, grads = model.loss(X, y)
     check_scalar(loss, expected_loss, f"TwoLayerNet loss with reg = {reg}", rtol=1e-9)
     for name in ("W1", "b1", "W2", "b2"):
-        numerical = numerical_gradient(model, X, y, name)
+        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
         error = check_rel_error(grads[name], numerical, f"TwoLayerNet d{name} with reg = {reg}", tol=1e-5)
         print(f"reg = {reg}: d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
@@ -478,7 +464,7 @@ expected = np.log(np.exp(scores).sum()) - scores[0, 2] + 0.15 * (np.sum(p["W1"] 
 loss, grads = model.loss(X, y)
 check_scalar(loss, expected, "TwoLayerNet loss for N = 1 (biases are not regularised)", rtol=1e-9)
 for name in ("W1", "b1", "W2", "b2"):
-    numerical = numerical_gradient(model, X, y, name)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     check_rel_error(grads[name], numerical, f"TwoLayerNet d{name} for N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
@@ -645,21 +631,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, X, y, name):
-    """Centred differences of model.loss(X, y) with respect to model.params[name]: each nudged copy of the
-    parameter is assigned to the model before the loss is evaluated, and the original is put back at the end."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(nudged):
-        model.params[name] = nudged.copy()
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value)
-    model.params[name] = value
-    return gradient
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 
 def set_random_params(model, dims, rng):
@@ -686,7 +658,7 @@ for reg in (0.0, 3.14):
     loss, grads = model.loss(X, y)
     check_scalar(loss, expected, f"FullyConnectedNet loss with reg = {reg}", rtol=1e-9)
     for name in sorted(p):
-        numerical = numerical_gradient(model, X, y, name)
+        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
         error = check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name} with reg = {reg}", tol=1e-5)
         print(f"reg = {reg}: d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
@@ -703,7 +675,7 @@ expected = np.log(np.exp(scores).sum()) - scores[0, 1] + 0.25 * sum(np.sum(p[f"W
 loss, grads = model.loss(X, y)
 check_scalar(loss, expected, "FullyConnectedNet loss for N = 1 (biases are not regularised)", rtol=1e-9)
 for name in sorted(p):
-    numerical = numerical_gradient(model, X, y, name)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name} for N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
@@ -712,21 +684,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, X, y, name):
-    """Centred differences of model.loss(X, y) with respect to model.params[name]: each nudged copy of the
-    parameter is assigned to the model before the loss is evaluated, and the original is put back at the end."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(nudged):
-        model.params[name] = nudged.copy()
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value)
-    model.params[name] = value
-    return gradient
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 
 def set_random_params(model, dims, rng):
@@ -745,7 +703,7 @@ model = FullyConnectedNet([9, 8, 7, 6, 5], input_dim=D, num_classes=C, reg=0.2, 
 set_random_params(model, [D, 9, 8, 7, 6, 5, C], rng)
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, X, y, name)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     error = check_rel_error(grads[name], numerical, f"six-layer FullyConnectedNet d{name}", tol=1e-5)
     print(f"d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
@@ -761,7 +719,7 @@ scores = hidden @ model.params["W7"] + model.params["b7"]
 check_rel_error(model.loss(X), scores, "seven-layer FullyConnectedNet scores, N = 1", tol=1e-9)
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, X, y, name)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     check_rel_error(grads[name], numerical, f"seven-layer FullyConnectedNet d{name}, N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
@@ -1427,21 +1385,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar, check_true
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, X, y, name):
-    """Centred differences of model.loss(X, y) with respect to model.params[name]: each nudged copy of the
-    parameter is assigned to the model before the loss is evaluated, and the original is put back at the end."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(nudged):
-        model.params[name] = nudged.copy()
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value)
-    model.params[name] = value
-    return gradient
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 
 def set_random_params(model, dims, rng):
@@ -1462,7 +1406,7 @@ for keep in (0.75, 0.5):
     set_random_params(model, [D, H1, H2, C], rng)
     loss, grads = model.loss(X, y)  # with a seed, every training pass uses the same masks
     for name in sorted(model.params):
-        numerical = numerical_gradient(model, X, y, name)
+        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
         error = check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name}, keep ratio {keep}", tol=1e-5)
         print(f"keep {keep}: d{name} relative error {error:.1e}")
 

@@ -810,21 +810,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error
 from cs_lib.classifiers.cnn import ThreeLayerConvNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, name, X, y, h=1e-6):
-    """Centred differences of model.loss over params[name]; every perturbed copy is assigned to the model."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(perturbed):
-        model.params[name] = perturbed
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value, h=h)
-    model.params[name] = value
-    return gradient
-
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 rng = np.random.default_rng(8)
 X = rng.normal(size=(2, 3, 6, 6))
@@ -842,7 +828,7 @@ model = ThreeLayerConvNet(
 )
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, name, X, y)
+    numerical = eval_numerical_gradient_params(model, X, y, [name], h=1e-6)[name]
     error = check_rel_error(grads[name], numerical, f"ThreeLayerConvNet d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
 ### BEGIN HIDDEN TESTS
@@ -862,7 +848,7 @@ model = ThreeLayerConvNet(
 )
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, name, X, y)
+    numerical = eval_numerical_gradient_params(model, X, y, [name], h=1e-6)[name]
     check_rel_error(grads[name], numerical, f"ThreeLayerConvNet d{name} (input 2x6x4, 5x5 filters)", tol=1e-5)
 ### END HIDDEN TESTS
 

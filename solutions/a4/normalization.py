@@ -489,21 +489,7 @@ import numpy as np
 
 from cs_lib.checks import check_close, check_rel_error, check_shape
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, name, X, y, h=1e-5):
-    """Centred differences of model.loss over params[name]; every perturbed copy is assigned to the model."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(perturbed):
-        model.params[name] = perturbed
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value, h=h)
-    model.params[name] = value
-    return gradient
-
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 rng = np.random.default_rng(44)
 N, D, H1, H2, C = 6, 8, 7, 5, 4
@@ -527,7 +513,7 @@ model.params["beta2"] = rng.normal(size=H2)
 
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, name, X, y)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     if name in ("b1", "b2"):
         # batch norm subtracts the batch mean, which cancels these biases: their gradient is zero
         check_close(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name}", rtol=0, atol=1e-7)
@@ -541,21 +527,7 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_shape
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient
-
-
-def numerical_gradient(model, name, X, y, h=1e-5):
-    """Centred differences of model.loss over params[name]; every perturbed copy is assigned to the model."""
-    value = np.array(model.params[name], dtype=np.float64)
-
-    def loss_at(perturbed):
-        model.params[name] = perturbed
-        return model.loss(X, y)[0]
-
-    gradient = eval_numerical_gradient(loss_at, value, h=h)
-    model.params[name] = value
-    return gradient
-
+from cs_lib.gradient_check import eval_numerical_gradient_params
 
 rng = np.random.default_rng(45)
 N, D, H1, H2, C = 5, 6, 7, 8, 3
@@ -579,7 +551,7 @@ model.params["beta1"] = rng.normal(size=H1)
 
 loss, grads = model.loss(X, y)
 for name in sorted(model.params):
-    numerical = numerical_gradient(model, name, X, y)
+    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
 
