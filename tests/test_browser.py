@@ -31,6 +31,7 @@ import toy
 from autograder.common.course import load_course
 from autograder.grading.collect import collect
 from autograder.grading.course_dir import init_course, roster_ids
+from toy import cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,13 +118,6 @@ def jupyter_env(folder, keep_pythonpath=True):
     if not keep_pythonpath:
         env.pop("PYTHONPATH", None)  # tests/conftest.py points it at the reference cs_lib
     return env
-
-
-def cli(*args, env=None):
-    env = env or dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
-    )
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from autograder.grading import transport, versions, worker
 from autograder.grading.collect import collect
 from autograder.grading.course_dir import init_course, load_settings, roster_ids
 from autograder.grading.sandbox import bwrap_works
+from toy import cli
 
 pytestmark = pytest.mark.cluster
 
@@ -39,13 +40,6 @@ def _require_distributed():
         if os.environ.get("CI"):
             pytest.fail("Dask distributed is not installed, but CI must run the cluster tests (pip install -e .[dev])")
         pytest.skip("Dask distributed is not installed (pip install -e .[cluster])")
-
-
-def cli(*args, env=None):
-    env = dict(env or os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
-    )
 
 
 class Cluster:

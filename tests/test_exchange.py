@@ -14,15 +14,7 @@ import pytest
 import toy
 from autograder.grading.course_dir import init_course
 from autograder.grading.exchange import SHIM
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(*args, cwd=REPO):
-    env = dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd
-    )
+from toy import cli
 
 
 def nbgrader(exchange, home, *args):

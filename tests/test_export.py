@@ -4,26 +4,16 @@ times from `collect`) and, per student, what is still to grade."""
 import csv
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 import toy
 from autograder.grading.course_dir import init_course, load_settings
 from autograder.grading.nbgrader_course import late_policy
+from toy import cli
 
-REPO = Path(__file__).resolve().parents[1]
 DUE = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)
-
-
-def cli(*args):
-    env = dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
-    )
 
 
 @pytest.fixture(scope="module")

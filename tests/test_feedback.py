@@ -8,11 +8,8 @@ The toy-course tests grade real submissions with `python -m autograder grade` an
 import base64
 import contextlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -27,21 +24,9 @@ from autograder.grading import feedback as fb
 from autograder.grading import redact
 from autograder.grading.course_dir import init_course
 from autograder.grading.feedback_html import render_page
+from toy import cli
 
-REPO = Path(__file__).resolve().parents[1]
 TOY_TITLE = "Feedback for {student}: Toy assignment (toy)"
-
-
-def cli(*args, course_file=toy.COURSE_FILE, timeout=600):
-    env = dict(os.environ, CS_COURSE_FILE=str(course_file))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=timeout,
-    )
 
 
 def soup_of(path):

@@ -7,7 +7,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,16 +18,9 @@ import toy
 from autograder.common.course import CourseError
 from autograder.grading.collect import collect
 from autograder.grading.course_dir import init_course, read_roster, roster_ids
+from toy import cli
 
-REPO = Path(__file__).resolve().parents[1]
 STUDENTS = ["ada", "bea", "cyd", "dan"]
-
-
-def cli(*args, cwd=REPO):
-    env = dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd
-    )
 
 
 @pytest.fixture(scope="session")

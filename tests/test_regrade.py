@@ -6,11 +6,7 @@ formgrader's grade and comment handlers); the browser version of this is in test
 """
 
 import csv
-import os
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,15 +14,7 @@ import pytest
 import toy
 from autograder.grading.course_dir import init_course, load_settings
 from autograder.grading.gradebook import commit, manifest_kinds
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(*args):
-    env = dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
-    )
+from toy import cli
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,6 @@
 shown by `export`, and kept when `grade` runs again on the same submission."""
 
 import csv
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +10,9 @@ from autograder.common.course import CourseError
 from autograder.grading import review
 from autograder.grading.collect import collect
 from autograder.grading.course_dir import init_course, load_settings, roster_ids
+from toy import cli
 
-REPO = Path(__file__).resolve().parents[1]
 TAMPERING_MODULE = toy.REFERENCE_MODULE + "\n\nimport gc  # the scan flags this; the tests still pass\n"
-
-
-def cli(*args):
-    env = dict(os.environ, CS_COURSE_FILE=str(toy.COURSE_FILE))
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
-    )
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
 """Helpers for pipeline tests on the toy course (tests/fixtures/toy_course): one assignment `t1`,
 one notebook `toy`, one student file `cs_lib/toy_student.py` and one extra file `answer.txt`."""
 
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from autograder.common.course import load_course
 from autograder.common.sources import source_notebook
 from autograder.instructor.demo import solved_notebook
 
+REPO = Path(__file__).resolve().parents[1]
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_course"
 COURSE_FILE = TOY / "course.toml"
 REFERENCE_MODULE = (TOY / "cs_lib" / "toy_student.py").read_text()
@@ -61,3 +65,16 @@ def fresh_course(template, destination):
     config = (Path(destination) / "nbgrader_config.py").read_text().replace(str(template), str(destination))
     (Path(destination) / "nbgrader_config.py").write_text(config)
     return Path(destination)
+
+
+def cli(*args, course_file=COURSE_FILE, cwd=REPO, timeout=900):
+    """`python -m autograder ARGS` on the toy course (CS_COURSE_FILE), as a TA types it; the completed process."""
+    env = dict(os.environ, CS_COURSE_FILE=str(course_file))
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )

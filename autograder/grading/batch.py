@@ -26,6 +26,7 @@ from autograder.grading.overlay import compile_overlay, grading_overlay
 from autograder.grading.sandbox import Limits, bwrap_works, protections
 from autograder.grading.schedule_local import schedule
 from autograder.grading.trusted.harness import strip_hidden_tests
+from autograder.grading.worker import scratch_root
 
 tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
 
@@ -77,17 +78,6 @@ def _matplotlib_font_cache():
     return {f"/tmp/matplotlib/{path.name}": str(path) for path in cache.glob("fontlist-*.json")}
 
 
-def _scratch_root():
-    """Memory-backed /dev/shm for the per-student scratch courses when there is room, else the default."""
-    shm = Path("/dev/shm")
-    try:
-        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * 2**30:
-            return str(shm)
-    except OSError:
-        pass
-    return None
-
-
 def grade(
     course_dir,
     course,
@@ -134,7 +124,7 @@ def grade(
     embedded_folder()  # generated once here, read-only inside every sandbox
     kinds = manifest_kinds(course_dir, assignment)
     results = []
-    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=_scratch_root()) as workspace:
+    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=scratch_root()) as workspace:
         template = _template(course_dir, assignment_id)
         base = compile_overlay(grading_overlay(Path(workspace) / "overlay", course, assignment, {}))
         base_job = {

@@ -186,9 +186,7 @@ def collect_zip(zip_path, student, assignment, course, destination, timestamp=No
     if timestamp is None:
         timestamp = datetime.fromtimestamp(Path(zip_path).stat().st_mtime, timezone.utc)
     with archive:
-        return collect_members(
-            zip_members(archive), student, Path(zip_path).name, assignment, destination, timestamp
-        )
+        return collect_members(zip_members(archive), student, Path(zip_path).name, assignment, destination, timestamp)
 
 
 def collect(course_dir, course, assignment_id, submissions_dir, roster, pattern=None):

@@ -34,6 +34,7 @@ from autograder.grading import transport, versions
 from autograder.grading.cgroups import release_cgroups
 from autograder.grading.sandbox import bwrap_works, protections
 from autograder.grading.schedule_local import _failed
+from autograder.grading.worker import scratch_root
 
 WORKER_WAIT_SECONDS = 60
 
@@ -176,7 +177,7 @@ def run_task(task, blobs, expected, sandbox):
             "the TA's: " + "; ".join(lines) + ". Install the TA's checkout of the course there (or stop that worker)."
         )
     # a short scratch path of this machine: the kernel's IPC sockets live in it (Unix socket paths are short)
-    root = _scratch_root()
+    root = scratch_root()
     _remove_stale_scratch(root)
     scratch = Path(tempfile.mkdtemp(prefix=f"cs-grade-{os.getpid()}-{student}-", dir=root))
     try:
@@ -195,17 +196,6 @@ def run_task(task, blobs, expected, sandbox):
     finally:
         release_cgroups(scratch / "work" / "runtime")
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _scratch_root():
-    """Memory-backed /dev/shm when it has room (as local grading), else the system's temporary folder."""
-    shm = Path("/dev/shm")
-    try:
-        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * 2**30:
-            return str(shm)
-    except OSError:
-        pass
-    return None
 
 
 def _remove_stale_scratch(root):
