@@ -372,11 +372,13 @@ def main(argv=None):
                 "jobs 2 (s)": jobs2,
                 "jobs 2 speed-up": jobs1 / jobs2,
             }
-        whole, inside, points = {}, {}, {}
+        whole, inside, points, trusted = {}, {}, {}, {}
         for assignment in course.assignments:
             # timed whatever the points: a reference that loses some is shown below, not hidden
             wall, graded_results = graded(course_dir, course, assignment.id, 1, sandbox, ["s00"], full_marks=False)
             whole[assignment.id], inside[assignment.id] = wall, graded_results[0].seconds
+            record = json.loads((course_dir / "autograded" / "s00" / assignment.id / "grading.json").read_text())
+            trusted[assignment.id] = record.get("trusted_seconds", float("nan"))
             earned = graded_results[0]
             points[assignment.id] = f"{earned.score:g} of {earned.max_score - earned.needs_manual:g}"
         results |= {
@@ -384,6 +386,7 @@ def main(argv=None):
             "whole course per assignment (s)": whole,
             "whole course, automatic points of the reference submission": points,
             "per-notebook grading time, inside the grading process (s)": inside,
+            "of which the trusted grader (every test, outside the student's process) (s)": trusted,
             "one-time preparation per assignment (s)": prepared,
         }
         if "cluster" in sections:

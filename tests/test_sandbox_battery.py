@@ -165,19 +165,16 @@ def attacks(course_dir, server_port):
             },
             7,
         ),
-        # student code runs outside any notebook when graded: it finds no history (and add fails)
         "history_snoop": (
             {"notebook": solved, "module": module("import __main__\nprint(__main__.In)\nreturn a + b")},
-            5,
+            7,
         ),
         "edit_locked_test": ({"notebook": edited_notebook(course_dir, edit_test), "module": wrong_add}, 5),
         "delete_locked_test": ({"notebook": edited_notebook(course_dir, drop_test), "module": wrong_add}, 5),
         "duplicate_locked_test": ({"notebook": edited_notebook(course_dir, duplicate_test), "module": wrong_add}, 5),
-        # without a readable notebook only the notebook's own test (double) is lost: the cs_lib code and
-        # answer.txt are graded on their own
-        "corrupt_json": ({"notebook": '{"cells": [ this is not json'}, 6),
-        "missing_notebook": ({"notebook": None}, 6),
-        "renamed_notebook": ({"notebook": None, "entries": {"t1/toy_final.ipynb": nbformat.writes(solved)}}, 6),
+        "corrupt_json": ({"notebook": '{"cells": [ this is not json'}, 0),
+        "missing_notebook": ({"notebook": None}, 0),
+        "renamed_notebook": ({"notebook": None, "entries": {"t1/toy_final.ipynb": nbformat.writes(solved)}}, 0),
         "eq_always_true": (
             {
                 "notebook": solved,

@@ -25,7 +25,7 @@ from autograder.grading.course_dir import nbgrader_api
 from autograder.grading.integrity import scan_submission
 from autograder.grading.overlay import copy_overlay
 from autograder.grading.sandbox import KERNEL_NAME, Limits, write_kernelspec, write_profile
-from autograder.grading.trusted.harness import module_name, run_trusted, trusted_tests
+from autograder.grading.trusted.harness import TrustedRun, module_name, trusted_tests
 
 SCRATCH_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -290,22 +290,12 @@ def run(job):
     }.items():
         os.environ[key] = value
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    failure = None
-    log = ""
-    if notebooks:
-        try:
-            outcome = autograde(course_dir, assignment.id, student)
-            log = outcome.get("log", "") + outcome.get("error", "")
-            if not outcome.get("success"):
-                failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
-        finally:
-            release_cgroups(runtime)
-
     # points of every test are decided by the trusted grader, which calls the student's code in a
-    # second sandboxed process and compares outside it
-    extra = {name: target / name for name in assignment.extra_files if (target / name).is_file()}
-    summary = run_trusted(
-        tests,
+    # second sandboxed process and compares outside it. It starts now: the tests that only call the
+    # student's code run beside the notebook's kernel; those judging notebook variables wait for it.
+    handed_in = {path.stem for path in notebooks.values()}
+    trusted = TrustedRun(
+        [test for test in tests if test["notebook"] in handed_in],
         student_modules={module_name(name) for name in assignment.student_files},
         student_overlay=overlay,
         trusted_overlay=job["overlay_base"],
@@ -318,13 +308,33 @@ def run(job):
             for test in tests
             if test["reads"]
         },
-        extra_files=extra,
+        extra_files={name: target / name for name in assignment.extra_files if (target / name).is_file()},
         timeout=job["cell_timeout"],
         read_only_files=job.get("read_only_files"),
     )
+    failure = None
+    log = ""
+    if notebooks:
+        try:
+            outcome = autograde(course_dir, assignment.id, student)
+            log = outcome.get("log", "") + outcome.get("error", "")
+            if not outcome.get("success"):
+                failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
+        finally:
+            release_cgroups(runtime)
+    trusted.notebook_done()
+    summary = trusted.result()
+    # the notebook is the unit of a hand-in: the tests of a notebook that was not handed in, or that
+    # nbgrader could not run, score nothing
+    autograded = course_dir / "autograded" / student / assignment.id
+    missing = {name for name in assignment.notebooks if not (autograded / f"{name}.ipynb").is_file()}
     if summary.get("failure"):
         failure = "; ".join(filter(None, [failure, summary["failure"]]))
-    autograded = course_dir / "autograded" / student / assignment.id
+    for name in missing:
+        why = "was not handed in" if not (target / f"{name}.ipynb").is_file() else "could not be run by nbgrader"
+        for test in tests:
+            if test["notebook"] == name:
+                summary["tests"][test["grade_id"]] = {"score": 0.0, "message": f"{name}.ipynb {why}"}
     scores = {}
     for name in assignment.notebooks:
         _annotate(autograded / f"{name}.ipynb", summary["tests"])
@@ -339,7 +349,9 @@ def run(job):
                     "message": outcome.get("message", "not run"),
                 }
         scores[name] = {"cells": cells}
-    return _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
+    result = _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
+    result["trusted_seconds"] = summary.get("seconds", 0.0)  # the trusted grader's share of the time
+    return result
 
 
 def _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes):

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -84,81 +85,112 @@ def failed_summary(tests, reason):
     }
 
 
-def run_trusted(
-    tests,
-    *,
-    student_modules,
-    student_overlay,
-    trusted_overlay,
-    data_dir,
-    scratch,
-    limits=None,
-    use_bwrap=False,
-    exports=None,  # {grade id: the file the kernel exported that test's variables to}
-    extra_files=None,
-    timeout=120,
-    read_only_files=None,
-):
-    """Run the tests against a student's overlay; returns the runner's summary (never raises for the student)."""
-    scratch = Path(scratch)
-    runtime, server_work, work = scratch / "runtime", scratch / "server-work", scratch / "work"
-    for folder in (runtime, server_work, work):
-        folder.mkdir(parents=True, exist_ok=True)
-    for name, path in (extra_files or {}).items():
-        target = work / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        target.chmod(0o444)
-    profile = scratch / "server-profile.json"
-    write_profile(
-        profile,
-        workdir=server_work,
-        runtime_dir=runtime,
-        overlay=student_overlay,
-        data_dir=data_dir,
-        limits=limits or Limits(),
-        use_bwrap=use_bwrap,
-        read_only_files=read_only_files,
-        mode="server",
-    )
-    spec = {
-        "tests": tests,
-        "student_modules": sorted(student_modules),
-        "server_argv": [sys.executable, "-m", "autograder.grading.sandbox", "--server", str(profile)],
-        "server_log": str(runtime / "server-stderr.log"),
-        "exports": {name: str(path) for name, path in (exports or {}).items()},
-        "timeout": timeout,
-        "result": str(scratch / "trusted-result.json"),
-    }
-    (scratch / "trusted-spec.json").write_text(json.dumps(spec))
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(trusted_overlay), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-        NBGRADER_EXECUTION="autograde",
-        MPLBACKEND="Agg",
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    if data_dir:
-        env["CS_DATA_DIR"] = str(data_dir)
-    budget = timeout * max(1, len(tests)) + 60
-    try:
-        completed = subprocess.run(
+class TrustedRun:
+    """The trusted runner of one submission, started at once.
+
+    Tests that only call the student's code run straight away, beside the notebook's kernel; tests that
+    judge notebook variables (reads=[...]) wait until notebook_done() says the kernel has exported them.
+    result() waits for the runner and returns its summary (never raises for the student).
+    """
+
+    def __init__(
+        self,
+        tests,
+        *,
+        student_modules,
+        student_overlay,
+        trusted_overlay,
+        data_dir,
+        scratch,
+        limits=None,
+        use_bwrap=False,
+        exports=None,  # {grade id: the file the kernel exports that test's variables to}
+        extra_files=None,
+        timeout=120,
+        read_only_files=None,
+    ):
+        self.tests = tests
+        self.scratch = scratch = Path(scratch)
+        self.runtime = runtime = scratch / "runtime"
+        server_work, work = scratch / "server-work", scratch / "work"
+        for folder in (runtime, server_work, work):
+            folder.mkdir(parents=True, exist_ok=True)
+        for name, path in (extra_files or {}).items():
+            target = work / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            target.chmod(0o444)
+        profile = scratch / "server-profile.json"
+        write_profile(
+            profile,
+            workdir=server_work,
+            runtime_dir=runtime,
+            overlay=student_overlay,
+            data_dir=data_dir,
+            limits=limits or Limits(),
+            use_bwrap=use_bwrap,
+            read_only_files=read_only_files,
+            mode="server",
+        )
+        self.go = scratch / "notebook-done"
+        self.result_path = scratch / "trusted-result.json"
+        spec = {
+            "tests": tests,
+            "student_modules": sorted(student_modules),
+            "server_argv": [sys.executable, "-m", "autograder.grading.sandbox", "--server", str(profile)],
+            "server_log": str(runtime / "server-stderr.log"),
+            "exports": {name: str(path) for name, path in (exports or {}).items()},
+            "notebook_done": str(self.go),
+            "timeout": timeout,
+            "result": str(self.result_path),
+        }
+        (scratch / "trusted-spec.json").write_text(json.dumps(spec))
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=os.pathsep.join([str(trusted_overlay), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            NBGRADER_EXECUTION="autograde",
+            MPLBACKEND="Agg",
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if data_dir:
+            env["CS_DATA_DIR"] = str(data_dir)
+        self.budget = timeout * max(1, len(tests)) + 60
+        self.log = open(scratch / "runner.log", "w+")  # noqa: SIM115 - closed in result()
+        self.process = subprocess.Popen(
             [sys.executable, "-m", RUNNER_MODULE, str(scratch / "trusted-spec.json")],
             cwd=work,
             env=env,
-            capture_output=True,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=budget,
         )
-    except subprocess.TimeoutExpired:
-        return failed_summary(tests, f"trusted grading stopped after {budget} s")
-    finally:
-        release_cgroups(runtime)
-    result = scratch / "trusted-result.json"
-    if completed.returncode != 0 or not result.is_file():
-        tail = (completed.stderr or "").strip().splitlines()[-3:]
-        return failed_summary(tests, "trusted grading failed: " + " | ".join(tail))
-    return json.loads(result.read_text())
+        self.started = time.monotonic()
+
+    def notebook_done(self):
+        """The kernel has finished (and exported what stateful tests read, as far as it got)."""
+        self.go.touch()
+
+    def result(self):
+        self.notebook_done()
+        try:
+            self.process.wait(max(1.0, self.budget - (time.monotonic() - self.started)))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return failed_summary(self.tests, f"trusted grading stopped after {self.budget} s")
+        finally:
+            release_cgroups(self.runtime)
+        self.log.seek(0)
+        tail = self.log.read().strip().splitlines()[-3:]
+        self.log.close()
+        if self.process.returncode != 0 or not self.result_path.is_file():
+            return failed_summary(self.tests, "trusted grading failed: " + " | ".join(tail))
+        return json.loads(self.result_path.read_text())
+
+
+def run_trusted(tests, **options):
+    """Run the tests against a student's overlay at once and wait for them (see TrustedRun)."""
+    return TrustedRun(tests, **options).result()

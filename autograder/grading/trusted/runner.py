@@ -143,6 +143,15 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
     return result
 
 
+def _wait_for(path, limit):
+    """Wait until the grader says the notebook's kernel is done (the file exists), at most limit seconds."""
+    if not path:
+        return
+    deadline = time.monotonic() + limit
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _read_exports(path, names):
     """({name: value}, {name: why not}) of the variables the kernel exported just before a test's cell."""
     from autograder.grading.trusted.sandboxed import wire
@@ -163,12 +172,19 @@ def main(spec_path):
     finder = remote.install(channel, student_modules)
     labels = _Labels()
     labels.install()
-    reads = {test["grade_id"]: test.get("reads", []) for test in spec["tests"]}
-    exports = {gid: _read_exports(path, reads.get(gid, [])) for gid, path in (spec.get("exports") or {}).items()}
+    exports = spec.get("exports") or {}
     results = {}
+    # tests that only call student code first (they run while the notebook's kernel still works), then,
+    # once the kernel is done, those that judge the variables it exported
+    ordered = [test for test in spec["tests"] if not test.get("reads")]
+    ordered += [test for test in spec["tests"] if test.get("reads")]
     try:
-        for test in spec["tests"]:
-            values, problems = exports.get(test["grade_id"], ({}, {}))
+        for test in ordered:
+            values, problems = {}, {}
+            if test.get("reads"):
+                _wait_for(spec.get("notebook_done"), float(spec.get("timeout", 120)) * 10)
+                if test["grade_id"] in exports:
+                    values, problems = _read_exports(exports[test["grade_id"]], test["reads"])
             results[test["grade_id"]] = run_test(
                 test, channel, student_modules, values, problems, labels, float(spec.get("timeout", 120))
             )
