@@ -386,7 +386,7 @@ def main(argv=None):
             "whole course per assignment (s)": whole,
             "whole course, automatic points of the reference submission": points,
             "per-notebook grading time, inside the grading process (s)": inside,
-            "of which the trusted grader (every test, outside the student's process) (s)": trusted,
+            "trusted grader's own time per notebook, beside the kernel (every test, outside the student's process) (s)": trusted,
             "one-time preparation per assignment (s)": prepared,
         }
         if "cluster" in sections:

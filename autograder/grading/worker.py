@@ -350,7 +350,8 @@ def run(job):
                 }
         scores[name] = {"cells": cells}
     result = _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
-    result["trusted_seconds"] = summary.get("seconds", 0.0)  # the trusted grader's share of the time
+    # the trusted grader's own time (not counting its wait for the kernel, which it runs beside)
+    result["trusted_seconds"] = summary.get("seconds", 0.0) - summary.get("waited", 0.0)
     return result
 
 

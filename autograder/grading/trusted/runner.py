@@ -144,12 +144,15 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
 
 
 def _wait_for(path, limit):
-    """Wait until the grader says the notebook's kernel is done (the file exists), at most limit seconds."""
+    """Wait until the grader says the notebook's kernel is done (the file exists), at most limit seconds;
+    return the seconds waited."""
+    started = time.monotonic()
     if not path:
-        return
-    deadline = time.monotonic() + limit
+        return 0.0
+    deadline = started + limit
     while not Path(path).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return time.monotonic() - started
 
 
 def _read_exports(path, names):
@@ -174,6 +177,7 @@ def main(spec_path):
     labels.install()
     exports = spec.get("exports") or {}
     results = {}
+    waited = 0.0
     # tests that only call student code first (they run while the notebook's kernel still works), then,
     # once the kernel is done, those that judge the variables it exported
     ordered = [test for test in spec["tests"] if not test.get("reads")]
@@ -182,7 +186,7 @@ def main(spec_path):
         for test in ordered:
             values, problems = {}, {}
             if test.get("reads"):
-                _wait_for(spec.get("notebook_done"), float(spec.get("timeout", 120)) * 10)
+                waited += _wait_for(spec.get("notebook_done"), float(spec.get("timeout", 120)) * 10)
                 if test["grade_id"] in exports:
                     values, problems = _read_exports(exports[test["grade_id"]], test["reads"])
             results[test["grade_id"]] = run_test(
@@ -191,7 +195,12 @@ def main(spec_path):
     finally:
         channel.close()
         remote.uninstall(finder)
-    summary = {"tests": results, "restarts": channel.restarts, "seconds": round(time.monotonic() - started, 3)}
+    summary = {
+        "tests": results,
+        "restarts": channel.restarts,
+        "seconds": round(time.monotonic() - started, 3),
+        "waited": round(waited, 3),  # for the notebook's kernel, before the tests that read its variables
+    }
     Path(spec["result"]).write_text(json.dumps(summary, indent=1))
     return 0
 
