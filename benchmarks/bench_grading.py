@@ -64,6 +64,7 @@ def kernel_start_seconds(root, overlay, repeat=5):
     from jupyter_client.manager import KernelManager
 
     from autograder.grading.batch import _matplotlib_font_cache
+    from autograder.grading.cgroups import release_cgroups
     from autograder.grading.overlay import compile_overlay
     from autograder.grading.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
     from cs_lib.datasets import data_dir
@@ -107,6 +108,7 @@ def kernel_start_seconds(root, overlay, repeat=5):
             samples[mode].append(time.perf_counter() - started)
             client.stop_channels()
             manager.shutdown_kernel(now=True)
+            release_cgroups(folders["runtime"])  # as grading does after each kernel
     return {mode: statistics.median(values) for mode, values in samples.items()}
 
 

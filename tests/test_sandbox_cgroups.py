@@ -135,3 +135,33 @@ def test_a_grading_run_with_killed_kernels_leaves_no_cgroup_behind(parents, tmp_
     scores = json.loads(done.stdout.strip().splitlines()[-1])
     assert scores["honest"] == 7 and scores["killer"] < 7
     assert grader_groups(parents) == []
+
+
+def test_groups_left_by_a_killed_run_are_swept_and_live_ones_kept(parents, tmp_path):
+    script = textwrap.dedent(
+        """
+        import json, os, subprocess, sys
+        from pathlib import Path
+        parents = json.loads(sys.argv[1])
+        for parent in parents.values():
+            Path(parent, "cgroup.procs").write_text(str(os.getpid()))
+        from autograder.grading.cgroups import sweep_stale_cgroups
+        for parent in parents.values():
+            Path(parent, "cs-grader-leftover-1").mkdir()
+            Path(parent, "cs-grader-live-2").mkdir()
+        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        for parent in parents.values():
+            Path(parent, "cs-grader-live-2", "cgroup.procs").write_text(str(sleeper.pid))
+        removed = sweep_stale_cgroups(min_age=0)
+        left = sorted(p.name for parent in parents.values() for p in Path(parent).glob("cs-grader-*"))
+        sleeper.kill()
+        sleeper.wait()
+        print(json.dumps({"removed": removed, "left": left}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(parents)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"removed": 2, "left": ["cs-grader-live-2", "cs-grader-live-2"]}

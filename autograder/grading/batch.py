@@ -19,6 +19,7 @@ import tqdm as tqdm_module
 from tqdm import tqdm
 
 from autograder.common.course import CourseError
+from autograder.grading.cgroups import cgroups_usable, sweep_stale_cgroups
 from autograder.grading.course_dir import load_settings, nbgrader_api
 from autograder.grading.gradebook import StudentResult, commit, install_autograded, manifest_kinds, submission_timestamp
 from autograder.grading.nbgrader_course import CONFIG_NAME
@@ -118,6 +119,8 @@ def grade(
     else:
         use_bwrap = False
     limits = limits or Limits()
+    if cgroups_usable():
+        sweep_stale_cgroups()  # left by a grading run that was killed before it could clean up
     jobs = max(1, jobs or os.cpu_count() or 1)
     from cs_lib.datasets import data_dir, embedded_folder
 

@@ -114,3 +114,26 @@ def release_cgroups(runtime_dir, wait=5.0):
                     time.sleep(0.02)
         if not any(os.path.isdir(folder) for folder in folders):
             record.unlink(missing_ok=True)
+
+
+def sweep_stale_cgroups(min_age=120.0):
+    """Remove empty cs-grader groups left under the grader's own groups by runs that were killed before
+    they could clean up (older than min_age seconds: a group a concurrent launch just made stays)."""
+    parents = []
+    v1 = _cgroup_v1_dirs()
+    if v1:
+        parents = list(v1)
+    elif _cgroup_v2_dir() is not None:
+        parents = [_cgroup_v2_dir().parent]
+    removed = 0
+    now = time.time()
+    for parent in parents:
+        for folder in Path(parent).glob("cs-grader-*"):
+            try:
+                if now - folder.stat().st_mtime < min_age or Path(folder, "cgroup.procs").read_text().strip():
+                    continue
+                os.rmdir(folder)
+                removed += 1
+            except OSError:
+                continue  # in use, or already gone
+    return removed
