@@ -360,3 +360,29 @@ def test_exports_hold_plain_data_and_name_what_was_not():
         values, problems = wire.read_exports(path)
     assert values["best"] == {"learning_rate": 1e-2, "reg": 0.5} and values["weights"].tolist() == [1.0] * 3
     assert "not plain data" in problems["model"] and problems["missing"] == "not defined"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_trusted_runner_and_call_server_die_with_the_process_that_started_them():
+    import signal
+    import subprocess
+
+    import psutil
+
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "from autograder.grading.trusted.remote import die_with_parent\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], preexec_fn=die_with_parent)\n"
+            "print(child.pid, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = psutil.Process(int(parent.stdout.readline()))
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    child.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived its parent

@@ -23,6 +23,7 @@ import nbformat
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 from autograder.grading.cgroups import release_cgroups
 from autograder.grading.sandbox import Limits, write_profile
+from autograder.grading.trusted.remote import die_with_parent
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
@@ -166,6 +167,7 @@ class TrustedRun:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
         self.started = time.monotonic()
 
