@@ -51,9 +51,8 @@ def course_standing(course_dir):
     """(students, {assignment: {student: Standing}}, {assignment: {question: max}}, [review decisions])."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from autograder.grading.gradebook import review_history, review_state
     from autograder.grading.nbgrader_course import late_policy
-    from autograder.grading.review import describe
+    from autograder.grading.review import describe, review_history, review_state
 
     settings = load_settings(course_dir)
     policy = late_policy(course_dir)

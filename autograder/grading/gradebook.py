@@ -1,13 +1,7 @@
 """The course gradebook's one writer: a student's results in one transaction, notebooks in one rename.
 
 The gradebook is nbgrader's (formgrader reads and writes the same rows). Beside nbgrader's tables,
-in the same database, this module keeps what nbgrader has no place for:
-
-    autograder_results   per submission: its fingerprint, the tamper-scan findings, whether it is held
-    autograder_cells     per graded cell: the automatic score the last run computed (kept even while
-                         held for review, so a decision can restore it without regrading) and, for
-                         written answers and tasks, a checksum of the text that was graded
-    autograder_reviews   every review decision: accept or reject, who, when, why (never deleted)
+in the same database, it keeps what nbgrader has no place for (autograder.grading.gradebook_tables).
 
 A TA's work is never overwritten by a regrade: manual scores and comments of answers whose text is
 unchanged stay as they are; an answer whose text changed after a TA graded it keeps the old score and
@@ -22,48 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import delete, insert, select
 
-from autograder.common.course import CourseError
-
-METADATA = MetaData()
-RESULTS = Table(
-    "autograder_results",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("digest", String(64), nullable=False),
-    Column("findings", Text, nullable=False, default="[]"),
-    Column("held", Boolean, nullable=False, default=False),
-    Column("graded_at", DateTime, nullable=False),
+from autograder.grading.gradebook_tables import (
+    CELLS,
+    RESULTS,
+    apply_late_penalty,
+    ensure_tables,
+    grade_score,
+    late_policy_for,
+    latest_decision,
 )
-CELLS = Table(
-    "autograder_cells",
-    METADATA,
-    Column("assignment", String(128), primary_key=True),
-    Column("student", String(128), primary_key=True),
-    Column("notebook", String(128), primary_key=True),
-    Column("grade_id", String(128), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("auto_score", Float),
-    Column("max_score", Float, nullable=False, default=0.0),
-    Column("checksum", String(64)),
-)
-REVIEWS = Table(
-    "autograder_reviews",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("assignment", String(128), nullable=False, index=True),
-    Column("student", String(128), nullable=False, index=True),
-    Column("decision", String(8), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("decided_by", String(128), nullable=False),
-    Column("decided_at", DateTime, nullable=False),
-    Column("digest", String(64), nullable=False),
-    Column("findings", Text, nullable=False),
-    Column("points", Float, nullable=False),
-)
-DECISIONS = ("accept", "reject")
 
 
 @dataclass
@@ -75,13 +38,6 @@ class StudentResult:
     status: str = "graded"
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
-
-
-def ensure_tables(gradebook):
-    """Create the autograder_* tables in the gradebook's database if they are missing."""
-    if not getattr(gradebook, "_autograder_tables", False):
-        METADATA.create_all(bind=gradebook.db.connection())
-        gradebook._autograder_tables = True
 
 
 def manifest_kinds(course_dir, assignment):
@@ -134,39 +90,6 @@ def _answer_checksums(executed_path):
     return checksums
 
 
-def _latest_decision(db, assignment_id, student, digest=None):
-    query = select(REVIEWS).where(REVIEWS.c.assignment == assignment_id, REVIEWS.c.student == student)
-    rows = db.execute(query.order_by(REVIEWS.c.id.desc())).mappings().all()
-    for row in rows:
-        if digest is None or row["digest"] == digest:
-            return dict(row)
-    return None
-
-
-def _grade_score(grade):
-    base = grade.manual_score if grade.manual_score is not None else grade.auto_score
-    return (base or 0.0) + (grade.extra_credit or 0.0)
-
-
-def _apply_late_penalty(submission, student, late_policy):
-    """nbgrader's per-notebook late penalty from the scores as they now stand; returns the total."""
-    seconds = submission.total_seconds_late
-    total = 0.0
-    for notebook in submission.notebooks:
-        penalty = late_policy(student, sum(_grade_score(g) for g in notebook.grades), seconds) if late_policy else 0.0
-        notebook.late_submission_penalty = penalty or None
-        total += penalty
-    return seconds, total
-
-
-def _late_policy_for(course_dir):
-    if course_dir is None:
-        return None
-    from autograder.grading.nbgrader_course import late_policy
-
-    return late_policy(course_dir)
-
-
 def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None):
     """Write one student's scores into the open course gradebook in one transaction; return a StudentResult.
 
@@ -180,7 +103,7 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
     findings = [str(finding) for finding in result.get("findings") or []]
     submitted_dir = Path(course_dir) / "submitted" / student / assignment.id if course_dir else None
     digest = submission_digest(submitted_dir, findings)
-    decision = _latest_decision(db, assignment.id, student, digest) if findings else None
+    decision = latest_decision(db, assignment.id, student, digest) if findings else None
     held = bool(findings) and decision is None
     if result.get("failure"):
         summary.reasons.append(result["failure"])
@@ -260,7 +183,7 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
                     grade.auto_score = found.get("auto_score") if found else 0.0
                     grade.needs_manual_grade = bool(found.get("needs_manual_grade", False)) if found else False
             stored.append(row)
-    seconds_late, penalty = _apply_late_penalty(submission, student, _late_policy_for(course_dir))
+    seconds_late, penalty = apply_late_penalty(submission, student, late_policy_for(course_dir))
     if seconds_late > 0:
         summary.reasons.append(f"submitted {_duration(seconds_late)} late: {penalty:g} points late penalty")
     db.execute(delete(CELLS).where(CELLS.c.assignment == assignment.id, CELLS.c.student == student))
@@ -281,7 +204,7 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             summary.max_score += grade.max_score
-            summary.score += _grade_score(grade)
+            summary.score += grade_score(grade)
             if grade.needs_manual_grade:
                 summary.needs_manual += grade.max_score
     summary.score -= penalty
@@ -302,97 +225,6 @@ def _duration(seconds):
         f"{minutes} min" if minutes or not (days or hours) else "",
     ]
     return " ".join(part for part in parts if part)
-
-
-def review_state(gradebook, assignment_id, student=None):
-    """[{student, digest, findings, held, graded_at, withheld, decision}] of flagged submissions."""
-    ensure_tables(gradebook)
-    db = gradebook.db
-    query = select(RESULTS).where(RESULTS.c.assignment == assignment_id, RESULTS.c.findings != "[]")
-    if student is not None:
-        query = query.where(RESULTS.c.student == student)
-    states = []
-    for row in db.execute(query.order_by(RESULTS.c.student)).mappings().all():
-        points = db.execute(
-            select(CELLS.c.auto_score).where(
-                CELLS.c.assignment == assignment_id, CELLS.c.student == row["student"], CELLS.c.kind == "test"
-            )
-        ).scalars()
-        states.append(
-            {
-                "student": row["student"],
-                "digest": row["digest"],
-                "findings": json.loads(row["findings"]),
-                "held": bool(row["held"]),
-                "graded_at": row["graded_at"],
-                "withheld": sum(p or 0.0 for p in points),
-                "decision": _latest_decision(db, assignment_id, row["student"], row["digest"]),
-            }
-        )
-    return states
-
-
-def review_history(gradebook, assignment_id=None):
-    """Every review decision, oldest first, as dicts."""
-    ensure_tables(gradebook)
-    query = select(REVIEWS)
-    if assignment_id is not None:
-        query = query.where(REVIEWS.c.assignment == assignment_id)
-    return [dict(row) for row in gradebook.db.execute(query.order_by(REVIEWS.c.id)).mappings()]
-
-
-def record_review(gradebook, assignment_id, student, decision, reason, by, course_dir=None):
-    """Record a TA's decision on a submission held for review and apply it, in one transaction.
-
-    accept: the automatic points the last grading run computed are restored; reject: they stay at 0.
-    A TA's own score on a test cell is left alone either way. Returns the decision as a dict.
-    """
-    if decision not in DECISIONS:
-        raise CourseError(f"a review decision is one of {', '.join(DECISIONS)}, not {decision!r}")
-    if not (reason or "").strip():
-        raise CourseError('a review decision needs a reason (--reason "..."): it is kept in the gradebook')
-    ensure_tables(gradebook)
-    db = gradebook.db
-    state = review_state(gradebook, assignment_id, student)
-    if not state:
-        raise CourseError(
-            f"{student}'s submission of {assignment_id} is not held for review (no tamper-scan findings); "
-            f"`python -m autograder review COURSE {assignment_id}` lists those that are"
-        )
-    state = state[0]
-    computed = {
-        (row["notebook"], row["grade_id"]): row["auto_score"]
-        for row in db.execute(
-            select(CELLS).where(CELLS.c.assignment == assignment_id, CELLS.c.student == student, CELLS.c.kind == "test")
-        ).mappings()
-    }
-    submission = gradebook.find_submission(assignment_id, student)
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            key = (notebook.name, grade.name)
-            if key not in computed:
-                continue
-            grade.auto_score = (computed[key] or 0.0) if decision == "accept" else 0.0
-            if grade.manual_score is None:
-                grade.needs_manual_grade = False
-    _apply_late_penalty(submission, student, _late_policy_for(course_dir))
-    entry = {
-        "assignment": assignment_id,
-        "student": student,
-        "decision": decision,
-        "reason": reason.strip(),
-        "decided_by": by,
-        "decided_at": datetime.now(timezone.utc).replace(tzinfo=None),
-        "digest": state["digest"],
-        "findings": json.dumps(state["findings"]),
-        "points": state["withheld"],
-    }
-    db.execute(insert(REVIEWS).values(**entry))
-    db.execute(
-        RESULTS.update().where(RESULTS.c.assignment == assignment_id, RESULTS.c.student == student).values(held=False)
-    )
-    db.commit()
-    return entry
 
 
 def install_autograded(course_dir, assignment_id, result):

@@ -11,9 +11,114 @@ regraded); --reject keeps them at zero. Each decision is stored with who made it
 """
 
 import getpass
+import json
+from datetime import datetime, timezone
 
+from sqlalchemy import insert, select
+
+from autograder.common.course import CourseError
 from autograder.grading.course_dir import load_settings
-from autograder.grading.gradebook import record_review, review_state
+from autograder.grading.gradebook_tables import (
+    CELLS,
+    DECISIONS,
+    RESULTS,
+    REVIEWS,
+    apply_late_penalty,
+    ensure_tables,
+    late_policy_for,
+    latest_decision,
+)
+
+
+def review_state(gradebook, assignment_id, student=None):
+    """[{student, digest, findings, held, graded_at, withheld, decision}] of flagged submissions."""
+    ensure_tables(gradebook)
+    db = gradebook.db
+    query = select(RESULTS).where(RESULTS.c.assignment == assignment_id, RESULTS.c.findings != "[]")
+    if student is not None:
+        query = query.where(RESULTS.c.student == student)
+    states = []
+    for row in db.execute(query.order_by(RESULTS.c.student)).mappings().all():
+        points = db.execute(
+            select(CELLS.c.auto_score).where(
+                CELLS.c.assignment == assignment_id, CELLS.c.student == row["student"], CELLS.c.kind == "test"
+            )
+        ).scalars()
+        states.append(
+            {
+                "student": row["student"],
+                "digest": row["digest"],
+                "findings": json.loads(row["findings"]),
+                "held": bool(row["held"]),
+                "graded_at": row["graded_at"],
+                "withheld": sum(p or 0.0 for p in points),
+                "decision": latest_decision(db, assignment_id, row["student"], row["digest"]),
+            }
+        )
+    return states
+
+
+def review_history(gradebook, assignment_id=None):
+    """Every review decision, oldest first, as dicts."""
+    ensure_tables(gradebook)
+    query = select(REVIEWS)
+    if assignment_id is not None:
+        query = query.where(REVIEWS.c.assignment == assignment_id)
+    return [dict(row) for row in gradebook.db.execute(query.order_by(REVIEWS.c.id)).mappings()]
+
+
+def record_review(gradebook, assignment_id, student, decision, reason, by, course_dir=None):
+    """Record a TA's decision on a submission held for review and apply it, in one transaction.
+
+    accept: the automatic points the last grading run computed are restored; reject: they stay at 0.
+    A TA's own score on a test cell is left alone either way. Returns the decision as a dict.
+    """
+    if decision not in DECISIONS:
+        raise CourseError(f"a review decision is one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not (reason or "").strip():
+        raise CourseError('a review decision needs a reason (--reason "..."): it is kept in the gradebook')
+    ensure_tables(gradebook)
+    db = gradebook.db
+    state = review_state(gradebook, assignment_id, student)
+    if not state:
+        raise CourseError(
+            f"{student}'s submission of {assignment_id} is not held for review (no tamper-scan findings); "
+            f"`python -m autograder review COURSE {assignment_id}` lists those that are"
+        )
+    state = state[0]
+    computed = {
+        (row["notebook"], row["grade_id"]): row["auto_score"]
+        for row in db.execute(
+            select(CELLS).where(CELLS.c.assignment == assignment_id, CELLS.c.student == student, CELLS.c.kind == "test")
+        ).mappings()
+    }
+    submission = gradebook.find_submission(assignment_id, student)
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            key = (notebook.name, grade.name)
+            if key not in computed:
+                continue
+            grade.auto_score = (computed[key] or 0.0) if decision == "accept" else 0.0
+            if grade.manual_score is None:
+                grade.needs_manual_grade = False
+    apply_late_penalty(submission, student, late_policy_for(course_dir))
+    entry = {
+        "assignment": assignment_id,
+        "student": student,
+        "decision": decision,
+        "reason": reason.strip(),
+        "decided_by": by,
+        "decided_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "digest": state["digest"],
+        "findings": json.dumps(state["findings"]),
+        "points": state["withheld"],
+    }
+    db.execute(insert(REVIEWS).values(**entry))
+    db.execute(
+        RESULTS.update().where(RESULTS.c.assignment == assignment_id, RESULTS.c.student == student).values(held=False)
+    )
+    db.commit()
+    return entry
 
 
 def _gradebook(course_dir):
