@@ -248,7 +248,7 @@ def battery(tmp_path_factory):
     if not bwrap_works():
         if os.environ.get("CI"):
             pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
-        pytest.skip("bubblewrap is not usable here")
+        pytest.skip("bubblewrap is not usable here (apt-get install bubblewrap); the sandbox battery needs it")
     root = tmp_path_factory.mktemp("battery")
     server = Server()
     limits = Limits(memory_mb=1024, processes=32, cpu_seconds=120, file_size_mb=128, workdir_mb=256)
