@@ -85,6 +85,8 @@ def attacks(course_dir, server_port):
             "        print('READ', path, open(path).read()[:2000])",
             "    except Exception as error:",
             "        print('DENIED', path, type(error).__name__)",
+            "import os",  # the grading machine's data folder: the embedded dataset, nothing else
+            "print('DATA', sorted(os.listdir(os.environ['CS_DATA_DIR'])))",
             "return a + b",
         ]
     )
@@ -351,6 +353,7 @@ def test_nothing_escaped_the_sandbox(battery):
     course_dir = battery["attacked"]["course_dir"]
     executed = (course_dir / "autograded" / "read_secrets" / "t1" / "toy.ipynb").read_text()
     assert "DENIED" in executed and "READ" not in executed.replace("'READ'", "")
+    assert "DATA ['embedded']" in executed  # no downloaded CIFAR-10, no reference submissions' files
     # the notebook being graded (hidden tests already restored into it) is not in the kernel's folder
     looked = nbformat.read(str(course_dir / "autograded" / "read_cwd_notebook" / "t1" / "toy.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in looked.cells for o in c.get("outputs", []))

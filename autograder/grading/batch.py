@@ -32,6 +32,46 @@ from autograder.grading.worker import scratch_root
 tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
 
 
+def grading_data_dir():
+    """The data folder every sandbox of a grading run sees: the embedded dataset and nothing else.
+
+    Grading runs each notebook on the embedded dataset whatever else this machine's data folder
+    holds: the tests' thresholds, the notebooks' grading sizes and the kernels' memory limit are set
+    for it (A1 on all of CIFAR-10 needs more than the 3 GB a kernel may use), every grading machine
+    then gives a student the same score, and nothing else there (a downloaded CIFAR-10, the reference
+    submissions' files that `verify` and `demo` keep in datasets/.reference_files) is in reach of
+    student code. The copy is made once per version of the embedded dataset.
+    """
+    from cs_lib.datasets import data_dir, embedded_folder
+
+    source = embedded_folder()
+    marker = (source / "EMBEDDED").read_text()
+    if source.name == "embedded" and [path.name for path in source.parent.iterdir()] == ["embedded"]:
+        return source.parent
+    version = hashlib.sha256(marker.encode()).hexdigest()[:16]
+    tried = []
+    for cache in (data_dir() / ".grading", Path(tempfile.gettempdir()) / f"cs-grader-data-{os.getuid()}"):
+        folder = cache / version  # holds embedded/ and nothing else
+        if (folder / "embedded" / "EMBEDDED").is_file():
+            return folder
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix="partial-", dir=cache))
+            shutil.copytree(source, staging / "embedded")
+            try:
+                staging.rename(folder)
+            except OSError:  # another grading process made the same copy first
+                shutil.rmtree(staging, ignore_errors=True)
+            if (folder / "embedded" / "EMBEDDED").is_file():
+                return folder
+        except OSError as error:
+            tried.append(f"{cache} ({error.strerror or error})")
+    raise CourseError(
+        f"no folder could hold the embedded dataset for grading: tried {'; '.join(tried)}; "
+        "make one of them writable, or set CS_DATA_DIR to a writable folder"
+    )
+
+
 def _template(course_dir, assignment_id):
     """A scratch course whose gradebook already knows the assignment's cells (test cells without
     their hidden parts).
@@ -122,9 +162,7 @@ def grade(
     if cgroups_usable():
         sweep_stale_cgroups()  # left by a grading run that was killed before it could clean up
     jobs = max(1, jobs or os.cpu_count() or 1)
-    from cs_lib.datasets import data_dir, embedded_folder
-
-    embedded_folder()  # generated once here, read-only inside every sandbox
+    data = grading_data_dir()  # the embedded dataset only, read-only inside every sandbox
     kinds = manifest_kinds(course_dir, assignment)
     results = []
     with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=scratch_root()) as workspace:
@@ -136,7 +174,7 @@ def grade(
             "course_file": str(course.course_file),
             "assignment": assignment_id,
             "release_dir": str(course_dir / "release" / assignment_id),
-            "data_dir": str(data_dir()),
+            "data_dir": str(data),
             "limits": asdict(limits),
             "use_bwrap": use_bwrap,
             "overlay_base": str(base),

@@ -213,11 +213,10 @@ def _bwrap_usable():
 
 def _local_resources():
     """This machine's dataset and matplotlib font cache, as local grading names them."""
-    from autograder.grading.batch import _matplotlib_font_cache
-    from cs_lib.datasets import data_dir, embedded_folder
+    from autograder.grading.batch import _matplotlib_font_cache, grading_data_dir
 
-    embedded_folder()  # generated on this machine's first task, read-only inside every sandbox
-    return {"data_dir": str(data_dir()), "read_only_files": _matplotlib_font_cache()}
+    # the embedded dataset only (made on this machine's first task), read-only inside every sandbox
+    return {"data_dir": str(grading_data_dir()), "read_only_files": _matplotlib_font_cache()}
 
 
 _FORKSERVER = {"process": None}
