@@ -11,6 +11,7 @@ import pytest
 
 from autograder.common.course import load_course
 from autograder.common.sources import source_notebook
+from autograder.grading.batch import grading_data_dir
 from autograder.grading.overlay import build_overlay, compile_overlay, grading_overlay, reference_overlay
 from autograder.grading.sandbox import bwrap_works
 from autograder.grading.trusted.harness import module_name, run_trusted, trusted_tests
@@ -27,14 +28,12 @@ def run(assignment, tmp_path, student_overlay, extra_files=None):
         notebook = source_notebook(assignment.source_notebook(name), COURSE, assignment.id)
         nbformat.write(notebook, source / f"{name}.ipynb")
     tests = [test for test in trusted_tests(source, assignment) if not test["reads"]]
-    from cs_lib.datasets import data_dir
-
     summary = run_trusted(
         tests,
         student_modules={module_name(name) for name in assignment.student_files},
         student_overlay=student_overlay,
         trusted_overlay=compile_overlay(grading_overlay(tmp_path / "trusted", COURSE, assignment, {})),
-        data_dir=data_dir(),
+        data_dir=grading_data_dir(),
         scratch=tmp_path / "scratch",
         use_bwrap=bwrap_works(),
         timeout=120,
