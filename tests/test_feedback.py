@@ -8,6 +8,7 @@ The toy-course tests grade real submissions with `python -m autograder grade` an
 import base64
 import contextlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -548,6 +549,8 @@ def test_hostile_page_runs_nothing_and_requests_nothing_in_chromium(graded, tmp_
     playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed, but CI must run the browser tests (.ci/run installs it)")
         pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
     url = (graded / "feedback" / "ada" / "t1" / "toy.html").as_uri()
     requests, dialogs = [], []

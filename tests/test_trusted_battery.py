@@ -7,6 +7,7 @@ zero-effort submission earns; a correct one with a cheat earns full marks at mos
 review by the static scan.
 """
 
+import os
 import textwrap
 
 import pytest
@@ -248,6 +249,8 @@ def student_module(cheat, bodies):
 @pytest.fixture(scope="module")
 def evasion(tmp_path_factory):
     if not bwrap_works():
+        if os.environ.get("CI"):
+            pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
         pytest.skip("bubblewrap is not usable here (apt-get install bubblewrap); the sandbox battery needs it")
     root = tmp_path_factory.mktemp("evasion")
     course_dir = root / "course"
