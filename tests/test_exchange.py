@@ -12,7 +12,6 @@ import nbformat
 import pytest
 
 import toy
-from autograder.grading.course_dir import init_course
 from autograder.grading.exchange import SHIM
 from toy import cli
 
@@ -41,9 +40,7 @@ def exchange(tmp_path_factory):
     exchange = root / "exchange"
     released = cli("release", "--exchange", exchange, "--assignments", "t1")
     assert released.returncode == 0, released.stdout + released.stderr
-    (root / "roster.csv").write_text("id\nada\nbea\n")
-    course_dir = root / "course"
-    init_course(course_dir, toy.course(), roster=root / "roster.csv", cell_timeout=20, exchange=exchange)
+    course_dir = toy.init_toy_course(root, ["ada", "bea"], exchange=exchange)
 
     def hand_in(student, solved):
         home = root / "homes" / student

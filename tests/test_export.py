@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import toy
-from autograder.grading.course_dir import init_course, load_settings
+from autograder.grading.course_dir import load_settings
 from autograder.grading.nbgrader_course import late_policy
 from toy import cli
 
@@ -18,10 +18,7 @@ DUE = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def toy_template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy-export")
-    (root / "roster.csv").write_text("id\nada\nbea\ncyd\n")
-    init_course(root / "course", toy.course(), roster=root / "roster.csv", cell_timeout=20)
-    return root / "course"
+    return toy.init_toy_course(tmp_path_factory.mktemp("toy-export"), ["ada", "bea", "cyd"])
 
 
 @pytest.fixture

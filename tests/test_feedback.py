@@ -23,7 +23,6 @@ from autograder.common.course import load_course
 from autograder.common.sources import source_notebook
 from autograder.grading import feedback as fb
 from autograder.grading import redact
-from autograder.grading.course_dir import init_course
 from autograder.grading.feedback_html import render_page
 from toy import cli
 
@@ -415,10 +414,7 @@ def graded(tmp_path_factory):
     """The toy course graded for ada (hostile output, answered), bea (starter) and cyd (solved), then a TA's
     work in the gradebook, a trusted grader's record on a cell and a "shortened" tag in the source."""
     root = tmp_path_factory.mktemp("feedback")
-    roster = root / "roster.csv"
-    roster.write_text("id\nada\nbea\ncyd\n")
-    course_dir = root / "course"
-    init_course(course_dir, toy.course(), roster=roster, cell_timeout=20)
+    course_dir = toy.init_toy_course(root, ["ada", "bea", "cyd"])
     subs = root / "subs"
     printing = {"double": lambda source: source + '\n\n\nprint("quick-run accuracy", 0.040 * 2)'}
     ada = _with_cells(toy.notebook(course_dir), {**printing, "explain": lambda _: HOSTILE_ANSWER})

@@ -12,17 +12,14 @@ import nbformat
 import pytest
 
 import toy
-from autograder.grading.course_dir import init_course, load_settings
+from autograder.grading.course_dir import load_settings
 from autograder.grading.gradebook import commit, manifest_kinds
 from toy import cli
 
 
 @pytest.fixture(scope="module")
 def toy_template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy-regrade")
-    (root / "roster.csv").write_text("id\nada\nbea\n")
-    init_course(root / "course", toy.course(), roster=root / "roster.csv", cell_timeout=20)
-    return root / "course"
+    return toy.init_toy_course(tmp_path_factory.mktemp("toy-regrade"), ["ada", "bea"])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import toy
 from autograder.common.course import CourseError
 from autograder.grading import review
 from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, load_settings, roster_ids
+from autograder.grading.course_dir import load_settings, roster_ids
 from toy import cli
 
 TAMPERING_MODULE = toy.REFERENCE_MODULE + "\n\nimport gc  # the scan flags this; the tests still pass\n"
@@ -19,9 +19,7 @@ TAMPERING_MODULE = toy.REFERENCE_MODULE + "\n\nimport gc  # the scan flags this;
 def graded_template(tmp_path_factory):
     """A toy course where ada handed in honest work and cyd the same work plus a flagged import, graded."""
     root = tmp_path_factory.mktemp("toy-review")
-    (root / "roster.csv").write_text("id\nada\ncyd\n")
-    course_dir = root / "course"
-    init_course(course_dir, toy.course(), roster=root / "roster.csv", cell_timeout=20)
+    course_dir = toy.init_toy_course(root, ["ada", "cyd"])
     toy.make_zip(root / "subs" / "ada.zip", notebook=toy.notebook(course_dir))
     toy.make_zip(root / "subs" / "cyd.zip", notebook=toy.notebook(course_dir), module=TAMPERING_MODULE)
     collect(course_dir, toy.course(), "t1", root / "subs", roster_ids(course_dir))

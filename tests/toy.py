@@ -57,6 +57,16 @@ def make_zip(path, *, notebook=None, module=REFERENCE_MODULE, answer="42\n", fol
     return path
 
 
+def init_toy_course(root, students, **options):
+    """root/course: the toy course initialised (cell timeout 20 s) with a roster of these student ids."""
+    from autograder.grading.course_dir import init_course
+
+    roster = Path(root) / "roster.csv"
+    roster.write_text("id\n" + "".join(f"{student}\n" for student in students))
+    init_course(Path(root) / "course", course(), roster=roster, **{"cell_timeout": 20, **options})
+    return Path(root) / "course"
+
+
 def fresh_course(template, destination):
     """A copy of an initialised toy course directory (init is the slow part, so tests share one)."""
     shutil.copytree(template, destination)

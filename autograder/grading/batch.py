@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from autograder.common.course import CourseError
 from autograder.grading.cgroups import cgroups_usable, sweep_stale_cgroups
-from autograder.grading.course_dir import load_settings, nbgrader_api
+from autograder.grading.course_dir import course_gradebook, load_settings, nbgrader_api
 from autograder.grading.gradebook import StudentResult, commit, install_autograded, manifest_kinds, submission_timestamp
 from autograder.grading.nbgrader_course import CONFIG_NAME
 from autograder.grading.overlay import compile_overlay, grading_overlay
@@ -205,9 +205,7 @@ def grade(
             bar.update(1)
             bar.set_postfix(last=job["student"], refresh=False)
 
-        from nbgrader.api import Gradebook
-
-        with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+        with course_gradebook(course_dir) as gradebook:
             if cluster:
                 from autograder.grading.schedule_dask import schedule as schedule_on_cluster
 

@@ -73,11 +73,16 @@ def import_roster(db_url, course_id, students):
             gradebook.update_or_create_student(student["id"], **fields)
 
 
-def roster_ids(course_dir):
+def course_gradebook(course_dir):
+    """The course's nbgrader gradebook, as `init` recorded it (use it as a context manager)."""
     from nbgrader.api import Gradebook
 
     settings = load_settings(course_dir)
-    with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+    return Gradebook(settings["db_url"], settings["course_id"])
+
+
+def roster_ids(course_dir):
+    with course_gradebook(course_dir) as gradebook:
         return {student.id for student in gradebook.students}
 
 

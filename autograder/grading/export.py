@@ -18,7 +18,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.course_dir import load_settings
+from autograder.grading.course_dir import course_gradebook, load_settings
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _late_by(seconds):
 
 def course_standing(course_dir):
     """(students, {assignment: {student: Standing}}, {assignment: {question: max}}, [review decisions])."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     from autograder.grading.nbgrader_course import late_policy
     from autograder.grading.review import describe, review_history, review_state
@@ -57,7 +57,7 @@ def course_standing(course_dir):
     settings = load_settings(course_dir)
     policy = late_policy(course_dir)
     standings, maxima = {}, {}
-    with Gradebook(settings["db_url"], settings["course_id"]) as gradebook:
+    with course_gradebook(course_dir) as gradebook:
         students = [
             {"id": s.id, "first_name": s.first_name or "", "last_name": s.last_name or "", "email": s.email or ""}
             for s in sorted(gradebook.students, key=lambda s: s.id)

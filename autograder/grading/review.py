@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select
 
 from autograder.common.course import CourseError
-from autograder.grading.course_dir import load_settings
+from autograder.grading.course_dir import course_gradebook
 from autograder.grading.gradebook_tables import (
     CELLS,
     DECISIONS,
@@ -121,22 +121,15 @@ def record_review(gradebook, assignment_id, student, decision, reason, by, cours
     return entry
 
 
-def _gradebook(course_dir):
-    from nbgrader.api import Gradebook
-
-    settings = load_settings(course_dir)
-    return Gradebook(settings["db_url"], settings["course_id"])
-
-
 def held_submissions(course_dir, assignment_id):
     """Every flagged submission of the assignment with its findings, withheld points and decision."""
-    with _gradebook(course_dir) as gradebook:
+    with course_gradebook(course_dir) as gradebook:
         return review_state(gradebook, assignment_id)
 
 
 def decide(course_dir, assignment_id, student, decision, reason, by=None):
     """Accept or reject a held submission; returns the recorded decision."""
-    with _gradebook(course_dir) as gradebook:
+    with course_gradebook(course_dir) as gradebook:
         return record_review(
             gradebook, assignment_id, student, decision, reason, by or getpass.getuser(), course_dir=course_dir
         )

@@ -7,9 +7,9 @@ Written into DEST, every file generated or copied from this repository:
                                repository ([course] student_repository), and the manifest
     autograder/                the student commands only: __init__, __main__, cli, common/, student/
     datasets/README.md         the dataset tooling is cs_lib.datasets
-    README.md, tests/, pyproject.toml, environment.yml, setup.sh, .gitignore
+    README.md, tests/, pyproject.toml, environment.yml, .gitignore
                                the student edition's own files (student_edition/), README with Colab links
-    setup.py                   the Cython build, as here
+    setup.py, setup.sh         the Cython build and the one-command setup, as here
     .edition.json              which course and repository this is, and the SHA-256 of every published file
 
 Nothing from solutions/, no hidden test, no grading or instructor tool. The leak check
@@ -39,10 +39,9 @@ MARKER = ".edition.json"
 OWN_FILES = {
     "pyproject.toml": "pyproject.toml",
     "environment.yml": "environment.yml",
-    "setup.sh": "setup.sh",
     "gitignore": ".gitignore",
 }
-COPIED = ("setup.py", "datasets/README.md")
+COPIED = ("setup.py", "setup.sh", "datasets/README.md")
 AUTOGRADER_FILES = ("autograder/__init__.py", "autograder/__main__.py", "autograder/cli.py")
 STUDENT_PACKAGES = ("autograder/common", "autograder/student")
 EXECUTABLE = {"setup.sh"}
