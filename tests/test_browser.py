@@ -191,6 +191,10 @@ def open_submission_in_lab(page, formgrader, name, shots):
     page.screenshot(path=shots / "formgrader-submissions.png")
     frame.get_by_role("link", name=name).click()
     frame.locator("#explain").wait_for()
+    # formgrader fetches the scores and comments after the page shows, and only then listens to the boxes:
+    # what is typed before that is never saved
+    submission = next(f for f in page.frames if "/formgrader/submissions/" in f.url)
+    submission.wait_for_function("() => window.formgrader && formgrader.grades.loaded && formgrader.comments.loaded")
     return frame
 
 
