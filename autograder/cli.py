@@ -37,8 +37,8 @@ def cmd_release(args):
 
 
 def _release_to_exchange(course, files, args):
-    from autograder.grading.exchange import release_to_exchange
-    from autograder.grading.nbgrader_course import exchange_root
+    from autograder.grading.intake.exchange import release_to_exchange
+    from autograder.grading.record.nbgrader_course import exchange_root
 
     root = Path(args.exchange) if args.exchange else exchange_root()
     for assignment_id in args.assignments or [a.id for a in course.assignments]:
@@ -64,7 +64,7 @@ def cmd_verify(args):
 
 
 def cmd_init(args):
-    from autograder.grading.course_dir import init_course
+    from autograder.grading.record.course_dir import init_course
 
     course = load_course()
     settings = init_course(
@@ -97,14 +97,14 @@ def _due_dates(values):
 
 
 def cmd_collect(args):
-    from autograder.grading.collect import collect
-    from autograder.grading.course_dir import roster_ids
+    from autograder.grading.intake.collect import collect
+    from autograder.grading.record.course_dir import roster_ids
 
     course = load_course()
     if args.exchange is not None:
-        from autograder.grading.course_dir import load_settings
-        from autograder.grading.exchange import collect_exchange
-        from autograder.grading.nbgrader_course import exchange_root
+        from autograder.grading.intake.exchange import collect_exchange
+        from autograder.grading.record.course_dir import load_settings
+        from autograder.grading.record.nbgrader_course import exchange_root
 
         if args.submissions is not None:
             raise CourseError("collect takes a folder of zips or --exchange, not both")
@@ -130,8 +130,8 @@ def cmd_collect(args):
 
 
 def cmd_grade(args):
-    from autograder.grading.batch import grade, table
-    from autograder.grading.sandbox import Limits
+    from autograder.grading.run.batch import grade, table
+    from autograder.grading.run.sandbox import Limits
 
     course = load_course()
     limits = Limits(memory_mb=args.memory_mb, processes=args.max_processes, cpu_seconds=args.cpu_seconds)
@@ -156,7 +156,7 @@ def cmd_grade(args):
 
 
 def cmd_feedback(args):
-    from autograder.grading.feedback import feedback
+    from autograder.grading.report.feedback import feedback
 
     course = load_course()
     written = feedback(args.course_dir, course, args.assignment, students=args.students)
@@ -172,7 +172,7 @@ def cmd_feedback(args):
 
 
 def cmd_export(args):
-    from autograder.grading.export import export_report
+    from autograder.grading.report.export import export_report
 
     paths, pending = export_report(args.course_dir, args.out)
     for path in paths:
@@ -185,7 +185,7 @@ def cmd_export(args):
 
 
 def cmd_review(args):
-    from autograder.grading import review
+    from autograder.grading.record import review
 
     if args.student is None:
         if args.accept or args.reject:
@@ -202,7 +202,7 @@ def cmd_review(args):
 
 
 def cmd_formgrader(args):
-    from autograder.grading.formgrader import serve
+    from autograder.grading.record.formgrader import serve
 
     return serve(args.course_dir, ip=args.ip, port=args.port, out=lambda line: print(line, flush=True))
 

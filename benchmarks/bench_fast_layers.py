@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 def use_reference_cs_lib():
     """Import cs_lib with the reference student files (the naive layers and the net are student code)."""
     from autograder.common.course import load_course
-    from autograder.grading.overlay import reference_overlay
+    from autograder.grading.run.overlay import reference_overlay
 
     overlay = reference_overlay(Path(tempfile.mkdtemp(prefix="bench-cs_lib-")), load_course())
     sys.path.insert(0, str(overlay))

@@ -36,7 +36,7 @@ def use_reference_implementation():
     """Put a copy of cs_lib with the reference solutions first on sys.path (before cs_lib is imported)."""
     sys.path.insert(0, str(REPO))
     from autograder.common.course import load_course
-    from autograder.grading.overlay import reference_overlay
+    from autograder.grading.run.overlay import reference_overlay
 
     folder = tempfile.mkdtemp(prefix="bench_gpu_cs_lib_")
     reference_overlay(folder, load_course())

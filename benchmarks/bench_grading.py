@@ -63,10 +63,10 @@ def kernel_start_seconds(root, overlay, repeat=5):
     """Median seconds to start a kernel and run a setup-like cell: plain, limits only, bubblewrap."""
     from jupyter_client.manager import KernelManager
 
-    from autograder.grading.batch import _matplotlib_font_cache
-    from autograder.grading.cgroups import release_cgroups
-    from autograder.grading.overlay import compile_overlay
-    from autograder.grading.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
+    from autograder.grading.run.batch import _matplotlib_font_cache
+    from autograder.grading.run.cgroups import release_cgroups
+    from autograder.grading.run.overlay import compile_overlay
+    from autograder.grading.run.sandbox import Limits, bwrap_works, write_kernelspec, write_profile
     from cs_lib.datasets import data_dir
 
     compile_overlay(overlay)  # as grading does: sandboxed kernels cannot write byte-code caches
@@ -113,8 +113,8 @@ def kernel_start_seconds(root, overlay, repeat=5):
 
 
 def make_course(root, course, assignment_ids, students):
-    from autograder.grading.batch import _template
-    from autograder.grading.course_dir import init_course
+    from autograder.grading.record.course_dir import init_course
+    from autograder.grading.run.batch import _template
 
     roster = root / "roster.csv"
     roster.write_text("id\n" + "".join(f"s{i:02d}\n" for i in range(students)))
@@ -129,8 +129,8 @@ def make_course(root, course, assignment_ids, students):
 
 
 def collect_reference(course_dir, course, assignment, students, workdir):
-    from autograder.grading.collect import collect
-    from autograder.grading.course_dir import roster_ids
+    from autograder.grading.intake.collect import collect
+    from autograder.grading.record.course_dir import roster_ids
     from autograder.instructor.demo import make_submissions
 
     zips = make_submissions(
@@ -145,7 +145,7 @@ def collect_reference(course_dir, course, assignment, students, workdir):
 
 def graded(course_dir, course, assignment_id, jobs, sandbox, students=None, cluster=None, full_marks=True):
     """(wall seconds, [StudentResult]) of one grading run (of reference submissions: full marks expected)."""
-    from autograder.grading.batch import grade
+    from autograder.grading.run.batch import grade
 
     started = time.perf_counter()
     results, _ = grade(
@@ -239,7 +239,7 @@ class LocalCluster:
 
 def timed_commits():
     """Wrap the gradebook writer's steps in batch (commit, install) to time the TA's work per result."""
-    from autograder.grading import batch
+    from autograder.grading.run import batch
 
     spent = []
     for name in ("commit", "install_autograded"):
@@ -338,8 +338,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
     from autograder.common.course import load_course
-    from autograder.grading.overlay import reference_overlay
-    from autograder.grading.sandbox import bwrap_works
+    from autograder.grading.run.overlay import reference_overlay
+    from autograder.grading.run.sandbox import bwrap_works
 
     course = load_course()
     a1 = course.assignment("a1")

@@ -24,7 +24,7 @@ if IMPLEMENTATION == "reference":
     if "cs_lib" in sys.modules:
         raise RuntimeError("cs_lib was imported before tests/conftest.py could select the reference implementation")
     from autograder.common.course import load_course
-    from autograder.grading.overlay import reference_overlay
+    from autograder.grading.run.overlay import reference_overlay
 
     _OVERLAY = Path(tempfile.mkdtemp(prefix="cs_lib_reference_"))
     reference_overlay(_OVERLAY, load_course())

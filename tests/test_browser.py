@@ -29,8 +29,8 @@ import pytest
 
 import toy
 from autograder.common.course import load_course
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, roster_ids
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, roster_ids
 from toy import cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -315,8 +315,8 @@ def test_hostile_output_and_answer_run_neither_in_formgrader_nor_in_feedback(for
 def test_student_runs_the_a1_setup_and_a_visible_test_in_jupyterlab(page, tmp_path):
     from playwright.sync_api import expect
 
-    from autograder.grading.exchange import outbound_files
-    from autograder.grading.formgrader import start_lab
+    from autograder.grading.intake.exchange import outbound_files
+    from autograder.grading.record.formgrader import start_lab
 
     assignment = load_course().assignment("a1")
     release = {

@@ -18,10 +18,10 @@ import pytest
 from test_pipeline import _free_port, postgres  # noqa: F401 - postgres is a fixture
 
 import toy
-from autograder.grading import transport, versions, worker
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, load_settings, roster_ids
-from autograder.grading.sandbox import bwrap_works
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, load_settings, roster_ids
+from autograder.grading.run import transport, versions, worker
+from autograder.grading.run.sandbox import bwrap_works
 from toy import cli
 
 pytestmark = pytest.mark.cluster
@@ -322,7 +322,7 @@ def test_assignment_1_on_the_cluster_scores_like_local_grading(cluster, tmp_path
 def test_workers_with_another_course_package_refuse_and_one_without_bubblewrap_says_so(cluster, tmp_path):
     import distributed
 
-    from autograder.grading.schedule_dask import WorkerRefused, run_task
+    from autograder.grading.run.schedule_dask import WorkerRefused, run_task
 
     course_dir = make_course(tmp_path / "ta", {"ada": "full", "hal": "hangs"})
     other = tmp_path / "other-checkout"
@@ -384,7 +384,7 @@ def test_an_unreachable_scheduler_is_named_with_the_fix(tmp_path):
 
 def test_a_fork_server_that_died_is_started_again(tmp_path):
     """On a worker, grading processes are forked from a fork server; one that died is replaced."""
-    from autograder.grading import schedule_dask
+    from autograder.grading.run import schedule_dask
 
     _require_distributed()
     job = {
@@ -511,7 +511,7 @@ def test_course_versions_change_with_the_content_of_cs_lib_and_name_what_differs
 def test_committing_the_same_result_twice_keeps_one_submission_with_the_same_grades(tmp_path):
     from nbgrader.api import Gradebook
 
-    from autograder.grading.gradebook import commit, manifest_kinds
+    from autograder.grading.record.gradebook import commit, manifest_kinds
 
     course_dir = make_course(tmp_path, {"ada": "full"})
     assignment = toy.course().assignment("t1")
@@ -545,6 +545,6 @@ def test_the_cluster_extra_is_optional_and_in_the_dev_extra():
     assert any(name.startswith("distributed") for name in extras["cluster"])
     assert any(name.startswith("distributed") for name in extras["dev"])
     # local grading and the students' commands work without it: nothing imports it until --cluster
-    code = "import sys, autograder.grading.batch, autograder.student.check; print('distributed' in sys.modules)"
+    code = "import sys, autograder.grading.run.batch, autograder.student.check; print('distributed' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO / "tests")
     assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr

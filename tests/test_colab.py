@@ -173,7 +173,7 @@ def test_self_check_runs_from_a_cell_on_colab_with_the_open_notebook(monkeypatch
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     # the starter stubs are what a student has before writing anything
     stubs = tmp_path / "stubs"
-    from autograder.grading.overlay import build_overlay
+    from autograder.grading.run.overlay import build_overlay
 
     build_overlay(stubs)
     monkeypatch.setenv("PYTHONPATH", str(stubs))
@@ -193,7 +193,7 @@ def test_self_check_does_nothing_inside_a_check_run(monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_progress_lists_graded_functions_not_started_with_stubs_and_done_with_reference(monkeypatch, tmp_path):
-    from autograder.grading.overlay import build_overlay
+    from autograder.grading.run.overlay import build_overlay
     from autograder.student.progress import progress, table
 
     reference = progress(assignment_ids=["a1", "a3"])  # this suite imports the reference implementation

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.sandbox import bwrap_works
+from autograder.grading.run.sandbox import bwrap_works
 from test_packaging import readme_commands
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 import toy
-from autograder.grading.exchange import SHIM
+from autograder.grading.intake.exchange import SHIM
 from toy import cli
 
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import toy
-from autograder.grading.course_dir import load_settings
-from autograder.grading.nbgrader_course import late_policy
+from autograder.grading.record.course_dir import load_settings
+from autograder.grading.record.nbgrader_course import late_policy
 from toy import cli
 
 DUE = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -60,7 +60,7 @@ def test_percent_per_day_policy_takes_a_share_per_started_day(course_dir):
     set_policy(
         course_dir,
         [
-            'c.AssignLatePenalties.plugin_class = "autograder.grading.nbgrader_course.PercentPerDay"',
+            'c.AssignLatePenalties.plugin_class = "autograder.grading.record.nbgrader_course.PercentPerDay"',
             "c.PercentPerDay.percent = 25",
         ],
     )
@@ -83,7 +83,7 @@ def test_export_applies_the_late_policy_to_manual_and_automatic_points(course_di
     set_policy(
         course_dir,
         [
-            'c.AssignLatePenalties.plugin_class = "autograder.grading.nbgrader_course.PercentPerDay"',
+            'c.AssignLatePenalties.plugin_class = "autograder.grading.record.nbgrader_course.PercentPerDay"',
             "c.PercentPerDay.percent = 10",
         ],
     )
@@ -124,7 +124,7 @@ def test_export_applies_the_late_policy_to_manual_and_automatic_points(course_di
 def test_a_per_student_extension_moves_that_students_due_date(course_dir):
     from nbgrader.api import Gradebook
 
-    from autograder.grading.gradebook import commit, manifest_kinds
+    from autograder.grading.record.gradebook import commit, manifest_kinds
 
     assert cli("init", course_dir, "--due", f"t1={DUE:%Y-%m-%d %H:%M} UTC").returncode == 0
     set_policy(course_dir, ['c.LateSubmissionPlugin.penalty_method = "zero"'])

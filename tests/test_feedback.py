@@ -21,9 +21,9 @@ import toy
 from autograder.common import paths
 from autograder.common.course import load_course
 from autograder.common.sources import source_notebook
-from autograder.grading import feedback as fb
-from autograder.grading import redact
-from autograder.grading.feedback_html import render_page
+from autograder.grading.report import feedback as fb
+from autograder.grading.report import redact
+from autograder.grading.report.feedback_html import render_page
 from toy import cli
 
 TOY_TITLE = "Feedback for {student}: Toy assignment (toy)"

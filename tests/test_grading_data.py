@@ -13,9 +13,9 @@ import nbformat
 import pytest
 
 from autograder.common.course import load_course
-from autograder.grading.batch import grade, grading_data_dir
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, roster_ids
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, roster_ids
+from autograder.grading.run.batch import grade, grading_data_dir
 from autograder.instructor.demo import make_submissions
 from cs_lib.datasets import embedded_folder
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.grading.integrity import scan_source
+from autograder.grading.intake.integrity import scan_source
 
 
 @pytest.mark.parametrize(

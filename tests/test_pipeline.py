@@ -16,8 +16,8 @@ import pytest
 
 import toy
 from autograder.common.course import CourseError
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, read_roster, roster_ids
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, read_roster, roster_ids
 from toy import cli
 
 STUDENTS = ["ada", "bea", "cyd", "dan"]
@@ -140,8 +140,8 @@ def test_cli_grades_full_zero_and_partial_writes_feedback_and_csv(course_dir, tm
 
 @pytest.mark.slow
 def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_path):
-    from autograder.grading.batch import grade
-    from autograder.grading.export import collect_grades
+    from autograder.grading.report.export import collect_grades
+    from autograder.grading.run.batch import grade
 
     toy.make_zip(tmp_path / "subs" / "ada.zip", notebook=toy.notebook(course_dir))
     collect(course_dir, toy.course(), "t1", tmp_path / "subs", roster_ids(course_dir))
@@ -157,8 +157,8 @@ def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_p
 @pytest.mark.slow
 def test_a_student_the_machinery_could_not_grade_keeps_the_earlier_grade(course_dir, tmp_path, monkeypatch):
     """A cluster worker that refuses a task (another course package) writes nothing: no zeros."""
-    from autograder.grading import batch
-    from autograder.grading.export import collect_grades
+    from autograder.grading.report.export import collect_grades
+    from autograder.grading.run import batch
 
     toy.make_zip(tmp_path / "subs" / "ada.zip", notebook=toy.notebook(course_dir))
     collect(course_dir, toy.course(), "t1", tmp_path / "subs", roster_ids(course_dir))
@@ -271,8 +271,8 @@ def postgres(tmp_path_factory):
 
 @pytest.mark.slow
 def test_postgresql_gradebook_stores_roster_and_grades(postgres, tmp_path):
-    from autograder.grading.batch import grade
-    from autograder.grading.export import collect_grades
+    from autograder.grading.report.export import collect_grades
+    from autograder.grading.run.batch import grade
 
     roster = tmp_path / "roster.csv"
     roster.write_text("id\nada\nbea\n")

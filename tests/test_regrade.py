@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 import toy
-from autograder.grading.course_dir import load_settings
-from autograder.grading.gradebook import commit, manifest_kinds
+from autograder.grading.record.course_dir import load_settings
+from autograder.grading.record.gradebook import commit, manifest_kinds
 from toy import cli
 
 
@@ -162,7 +162,7 @@ def test_cli_regrade_keeps_ta_work_and_flags_only_the_changed_answer(course_dir,
 
 def test_nbgraders_own_autograde_is_refused_before_it_touches_anything(course_dir):
     """formgrader's "autograde" button would run student code unsandboxed and replace graded notebooks."""
-    from autograder.grading.course_dir import nbgrader_api
+    from autograder.grading.record.course_dir import nbgrader_api
 
     for folder in ("submitted", "autograded"):
         (course_dir / folder / "ada" / "t1").mkdir(parents=True)

@@ -7,9 +7,9 @@ import pytest
 
 import toy
 from autograder.common.course import CourseError
-from autograder.grading import review
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import load_settings, roster_ids
+from autograder.grading.intake.collect import collect
+from autograder.grading.record import review
+from autograder.grading.record.course_dir import load_settings, roster_ids
 from toy import cli
 
 TAMPERING_MODULE = toy.REFERENCE_MODULE + "\n\nimport gc  # the scan flags this; the tests still pass\n"

@@ -1,7 +1,7 @@
 """The sandbox's bubblewrap command line and the protections report (no kernel started here)."""
 
-from autograder.grading import sandbox
-from autograder.grading.sandbox import Limits, bwrap_command, protections, write_profile
+from autograder.grading.run import sandbox
+from autograder.grading.run.sandbox import Limits, bwrap_command, protections, write_profile
 
 
 def make_profile(tmp_path):

@@ -17,11 +17,11 @@ import nbformat
 import pytest
 
 import toy
-from autograder.grading.batch import grade
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import import_roster, init_course, roster_ids
-from autograder.grading.feedback import feedback
-from autograder.grading.sandbox import Limits, bwrap_works
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import import_roster, init_course, roster_ids
+from autograder.grading.report.feedback import feedback
+from autograder.grading.run.batch import grade
+from autograder.grading.run.sandbox import Limits, bwrap_works
 
 pytestmark = pytest.mark.slow
 

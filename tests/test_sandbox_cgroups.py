@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.cgroups import cgroups_usable
+from autograder.grading.run.cgroups import cgroups_usable
 
 pytestmark = pytest.mark.slow
 ROOT = Path("/sys/fs/cgroup")
@@ -30,8 +30,8 @@ CHILD = textwrap.dedent(
     for parent in parents.values():
         Path(parent, "cgroup.procs").write_text(str(os.getpid()))
 
-    from autograder.grading.cgroups import release_cgroups
-    from autograder.grading.sandbox import Limits, write_profile, bwrap_works
+    from autograder.grading.run.cgroups import release_cgroups
+    from autograder.grading.run.sandbox import Limits, write_profile, bwrap_works
     from autograder.grading.trusted import remote
 
     work = Path(sys.argv[2])
@@ -39,7 +39,7 @@ CHILD = textwrap.dedent(
         (work / name).mkdir(parents=True, exist_ok=True)
     write_profile(work / "profile.json", workdir=work / "work", runtime_dir=work / "runtime", overlay=work / "lib",
                   data_dir=None, limits=Limits(), use_bwrap=bwrap_works(), mode="server")
-    channel = remote.Channel([sys.executable, "-m", "autograder.grading.sandbox", "--server", str(work / "profile.json")])
+    channel = remote.Channel([sys.executable, "-m", "autograder.grading.run.sandbox", "--server", str(work / "profile.json")])
     channel.deadline = time.monotonic() + 60
     channel.request({"op": "ping"})
     seen = Path(f"/proc/{channel.process.pid}/cgroup").read_text()
@@ -108,9 +108,9 @@ def test_a_grading_run_with_killed_kernels_leaves_no_cgroup_behind(parents, tmp_
             Path(parent, "cgroup.procs").write_text(str(os.getpid()))
         sys.path.insert(0, sys.argv[3])
         import toy
-        from autograder.grading.batch import grade
-        from autograder.grading.collect import collect
-        from autograder.grading.course_dir import init_course, roster_ids
+        from autograder.grading.run.batch import grade
+        from autograder.grading.intake.collect import collect
+        from autograder.grading.record.course_dir import init_course, roster_ids
         root = Path(sys.argv[2])
         roster = root / "roster.csv"
         roster.write_text("id\\nhonest\\nkiller\\n")
@@ -145,7 +145,7 @@ def test_groups_left_by_a_killed_run_are_swept_and_live_ones_kept(parents, tmp_p
         parents = json.loads(sys.argv[1])
         for parent in parents.values():
             Path(parent, "cgroup.procs").write_text(str(os.getpid()))
-        from autograder.grading.cgroups import sweep_stale_cgroups
+        from autograder.grading.run.cgroups import sweep_stale_cgroups
         for parent in parents.values():
             Path(parent, "cs-grader-leftover-1").mkdir()
             Path(parent, "cs-grader-live-2").mkdir()

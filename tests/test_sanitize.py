@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from autograder.grading.gradebook import install_autograded
-from autograder.grading.sanitize import clean_svg, inert_markdown, sanitize_notebook
+from autograder.grading.record.gradebook import install_autograded
+from autograder.grading.record.sanitize import clean_svg, inert_markdown, sanitize_notebook
 
 PAYLOAD = "window.__pwned = 1"
 HOSTILE_HTML = f"<script>{PAYLOAD}</script><img src=x onerror='{PAYLOAD}'><b>bold</b>"

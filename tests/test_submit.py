@@ -18,8 +18,8 @@ import pytest
 from autograder.common import checksum, submission
 from autograder.common.course import load_course, load_manifest
 from autograder.common.sources import source_notebook
-from autograder.grading import collect as collect_module
-from autograder.grading.collect import collect
+from autograder.grading.intake import collect as collect_module
+from autograder.grading.intake.collect import collect
 from autograder.instructor.demo import make_submissions, solved_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,8 +150,8 @@ def test_collect_takes_a_submit_zip_with_its_extra_file_with_status_ok(tmp_path)
 
 @pytest.mark.slow
 def test_a_submit_zip_collects_ok_and_grades_as_the_demo_reference_student(tmp_path):
-    from autograder.grading.batch import grade
-    from autograder.grading.course_dir import init_course, roster_ids
+    from autograder.grading.record.course_dir import init_course, roster_ids
+    from autograder.grading.run.batch import grade
 
     course = load_course()
     root = workspace(tmp_path, "a1", solved=True)

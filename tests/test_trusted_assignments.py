@@ -11,10 +11,10 @@ import pytest
 
 from autograder.common.course import load_course
 from autograder.common.sources import source_notebook
-from autograder.grading.batch import grading_data_dir
-from autograder.grading.overlay import build_overlay, compile_overlay, grading_overlay, reference_overlay
-from autograder.grading.sandbox import bwrap_works
-from autograder.grading.trusted.harness import module_name, run_trusted, trusted_tests
+from autograder.grading.run.batch import grading_data_dir
+from autograder.grading.run.overlay import build_overlay, compile_overlay, grading_overlay, reference_overlay
+from autograder.grading.run.sandbox import bwrap_works
+from autograder.grading.run.trusted_run import module_name, run_trusted, trusted_tests
 from autograder.instructor.demo import reference_files
 
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ import textwrap
 import pytest
 
 import toy
-from autograder.grading.batch import grade
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, roster_ids
-from autograder.grading.sandbox import Limits, bwrap_works
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, roster_ids
+from autograder.grading.run.batch import grade
+from autograder.grading.run.sandbox import Limits, bwrap_works
 
 pytestmark = pytest.mark.slow
 

@@ -59,7 +59,7 @@ def make_zip(path, *, notebook=None, module=REFERENCE_MODULE, answer="42\n", fol
 
 def init_toy_course(root, students, **options):
     """root/course: the toy course initialised (cell timeout 20 s) with a roster of these student ids."""
-    from autograder.grading.course_dir import init_course
+    from autograder.grading.record.course_dir import init_course
 
     roster = Path(root) / "roster.csv"
     roster.write_text("id\n" + "".join(f"{student}\n" for student in students))

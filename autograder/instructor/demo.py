@@ -20,11 +20,11 @@ import nbformat
 
 from autograder.common import paths
 from autograder.common.sources import BEGIN, END, source_notebook
-from autograder.grading.batch import grade, table
-from autograder.grading.collect import collect
-from autograder.grading.course_dir import init_course, roster_ids
-from autograder.grading.export import export
-from autograder.grading.feedback import feedback
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import init_course, roster_ids
+from autograder.grading.report.export import export
+from autograder.grading.report.feedback import feedback
+from autograder.grading.run.batch import grade, table
 from autograder.instructor.verify import make_reference_files
 
 STUDENTS = ("reference", "starter", "halfdone")
@@ -69,7 +69,7 @@ def reference_files(course, assignment, workspace):
 
     cache = data_dir() / ".reference_files" / f"{assignment.id}-{_cache_key(course, assignment)}"
     if not all((cache / name).is_file() for name in assignment.extra_files):
-        from autograder.grading.overlay import reference_overlay
+        from autograder.grading.run.overlay import reference_overlay
 
         overlay = reference_overlay(Path(workspace) / f"overlay-{assignment.id}", course)
         staging = Path(tempfile.mkdtemp(prefix="reference-files-", dir=workspace))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.common.execute import run_notebook
 from autograder.common.sources import source_notebook
-from autograder.grading.overlay import reference_overlay
+from autograder.grading.run.overlay import reference_overlay
 
 
 def make_reference_files(assignment, overlay, out_dir):

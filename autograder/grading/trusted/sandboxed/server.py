@@ -1,6 +1,6 @@
 """The call server: imports a student's code inside the sandbox and calls it for the trusted grader.
 
-    python server.py          (started by autograder.grading.sandbox in server mode)
+    python server.py          (started by autograder.grading.run.sandbox in server mode)
 
 The grader sends requests on stdin (pickles: the grader trusts its own data, the sandbox trusts the
 grader) and reads replies on stdout, which hold plain data only (wire.py). Student code can print

@@ -9,7 +9,7 @@ the port over SSH from a grading server. It serves until interrupted (Ctrl-C).
 
 The server runs as the TA, with the gradebook and a terminal one request away, so it listens on
 127.0.0.1 unless --ip says otherwise, needs its token, and shows students' work only as
-install_autograded left it: inert (autograder.grading.sanitize).
+install_autograded left it: inert (autograder.grading.record.sanitize).
 """
 
 import os
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.common.course import CourseError
-from autograder.grading.course_dir import load_settings
+from autograder.grading.record.course_dir import load_settings
 
 READY_SECONDS = 180
 

@@ -1,14 +1,14 @@
 """Cluster scheduling: grade jobs on a Dask distributed cluster, one task per student.
 
-The TA's process packs every job as data (autograder.grading.transport): the inputs all students
+The TA's process packs every job as data (autograder.grading.run.transport): the inputs all students
 share (grading template, course description, release notebooks, compiled cs_lib overlay) are
 scattered once to the workers, and each task carries its student's submission, so no filesystem is
 shared. Before anything is sent, every connected worker reports its installed course package
-(autograder.grading.versions); one that differs stops the run, and a worker that joins later refuses
+(autograder.grading.run.versions); one that differs stops the run, and a worker that joins later refuses
 each task, naming what differs.
 
 On a worker a task unpacks its inputs into the worker's own folder and runs
-`autograder.grading.worker.run` in a process of its own (its own process group, killed at the
+`autograder.grading.run.worker.run` in a process of its own (its own process group, killed at the
 deadline), forked from a helper process that has imported the grader once. The sandbox is decided
 there (bubblewrap when usable there, as `--sandbox` asks) and the worker's protections come back
 with the result, executed notebooks included as bytes. on_result(job, result) runs in the calling
@@ -30,11 +30,11 @@ import uuid
 from pathlib import Path
 
 from autograder.common.course import CourseError
-from autograder.grading import transport, versions
-from autograder.grading.cgroups import release_cgroups
-from autograder.grading.sandbox import bwrap_works, protections
-from autograder.grading.schedule_local import _failed
-from autograder.grading.worker import scratch_root
+from autograder.grading.run import transport, versions
+from autograder.grading.run.cgroups import release_cgroups
+from autograder.grading.run.sandbox import bwrap_works, protections
+from autograder.grading.run.schedule_local import _failed
+from autograder.grading.run.worker import scratch_root
 
 WORKER_WAIT_SECONDS = 60
 
@@ -213,7 +213,7 @@ def _bwrap_usable():
 
 def _local_resources():
     """This machine's dataset and matplotlib font cache, as local grading names them."""
-    from autograder.grading.batch import _matplotlib_font_cache, grading_data_dir
+    from autograder.grading.run.batch import _matplotlib_font_cache, grading_data_dir
 
     # the embedded dataset only (made on this machine's first task), read-only inside every sandbox
     return {"data_dir": str(grading_data_dir()), "read_only_files": _matplotlib_font_cache()}
@@ -250,7 +250,7 @@ def _start(job_path, result_path, log_path):
             server = _FORKSERVER["process"]
             if server is None or server.poll() is not None:
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "autograder.grading.schedule_dask"],
+                    [sys.executable, "-m", "autograder.grading.run.schedule_dask"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
@@ -312,7 +312,7 @@ def _launch(job, scratch):
     return _failed(job, f"the grading process died without a result. {tail}".strip(), time.monotonic() - started)
 
 
-# --- the fork server: `python -m autograder.grading.schedule_dask`, started by _start ----------
+# --- the fork server: `python -m autograder.grading.run.schedule_dask`, started by _start ----------
 
 
 def _die_with_parent(parent):
@@ -338,7 +338,7 @@ def _grade_in_child(job_path, result_path, log_path, parent):
         os.dup2(log, 2)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        from autograder.grading.worker import run
+        from autograder.grading.run.worker import run
 
         job = json.loads(Path(job_path).read_text())
         try:
@@ -362,8 +362,8 @@ def serve():
     """
     import nbgrader.apps  # noqa: F401 - imported once, inherited by every grading process
 
-    import autograder.grading.batch  # noqa: F401
-    import autograder.grading.worker  # noqa: F401
+    import autograder.grading.run.batch  # noqa: F401
+    import autograder.grading.run.worker  # noqa: F401
     import cs_lib.datasets  # noqa: F401
 
     _local_resources()  # the dataset made and matplotlib imported once, before any fork

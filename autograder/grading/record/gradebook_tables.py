@@ -87,6 +87,6 @@ def apply_late_penalty(submission, student, late_policy):
 def late_policy_for(course_dir):
     if course_dir is None:
         return None
-    from autograder.grading.nbgrader_course import late_policy
+    from autograder.grading.record.nbgrader_course import late_policy
 
     return late_policy(course_dir)

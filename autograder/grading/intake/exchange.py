@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
 from autograder.common.course import CourseError
-from autograder.grading.collect import Collected, Member, collect_members
+from autograder.grading.intake.collect import Collected, Member, collect_members
 
 SHIM_NAME = "__init__.py"
 SHIM = '''"""Your cs_lib files for this assignment (the ones beside this file) in front of the installed course's.

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select
 
 from autograder.common.course import CourseError
-from autograder.grading.course_dir import course_gradebook
-from autograder.grading.gradebook_tables import (
+from autograder.grading.record.course_dir import course_gradebook
+from autograder.grading.record.gradebook_tables import (
     CELLS,
     DECISIONS,
     RESULTS,

@@ -18,7 +18,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.course_dir import course_gradebook, load_settings
+from autograder.grading.record.course_dir import course_gradebook, load_settings
 
 
 @dataclass
@@ -51,8 +51,8 @@ def course_standing(course_dir):
     """(students, {assignment: {student: Standing}}, {assignment: {question: max}}, [review decisions])."""
     from nbgrader.api import MissingEntry
 
-    from autograder.grading.nbgrader_course import late_policy
-    from autograder.grading.review import describe, review_history, review_state
+    from autograder.grading.record.nbgrader_course import late_policy
+    from autograder.grading.record.review import describe, review_history, review_state
 
     settings = load_settings(course_dir)
     policy = late_policy(course_dir)

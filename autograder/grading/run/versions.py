@@ -4,7 +4,7 @@ A Dask worker grades with its own installed `autograder` (the grader, the sandbo
 and its own `cs_lib` (the starter stubs the tampering scan compares with, the dataset code). Both are
 identified by a content hash of their source files, next to the package, Python and nbgrader versions
 (nbgrader's version fixes the gradebook schema of the grading template). The grading template itself
-travels with each task and is checked by its SHA-256 on arrival (autograder.grading.transport).
+travels with each task and is checked by its SHA-256 on arrival (autograder.grading.run.transport).
 """
 
 import functools
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder.common import paths
 
-AUTOGRADER = Path(__file__).resolve().parents[1]
+AUTOGRADER = Path(__file__).resolve().parents[2]
 SOURCE_SUFFIXES = (".py", ".pyx", ".toml", ".json")
 
 

@@ -1,6 +1,6 @@
 """Local scheduling: grade jobs in at most N worker processes on this machine.
 
-Each job runs `autograder.grading.worker.run` in a process of its own (its own process group, so a
+Each job runs `autograder.grading.run.worker.run` in a process of its own (its own process group, so a
 deadline kills everything it started); the result comes back as JSON in a file and is handed to
 on_result in the calling thread, which alone writes the gradebook.
 """
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.grading.cgroups import release_cgroups
+from autograder.grading.run.cgroups import release_cgroups
 
 
 def _context():
@@ -25,7 +25,7 @@ def _context():
 
 def _worker(job, result_path):
     os.setsid()  # its own process group, so a deadline kills everything it started
-    from autograder.grading.worker import run
+    from autograder.grading.run.worker import run
 
     try:
         result = run(job)

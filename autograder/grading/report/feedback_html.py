@@ -21,7 +21,7 @@ import uuid
 
 import nbformat
 
-from autograder.grading.math_render import latex_source, latex_to_mathml
+from autograder.grading.report.math_render import latex_source, latex_to_mathml
 
 SHOWN_MIMETYPES = ("text/html", "text/markdown", "text/latex", "image/svg+xml", "image/png", "image/jpeg", "text/plain")
 BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")

@@ -1,6 +1,6 @@
 """Grading jobs and their results as data, for grading machines that do not share the TA's filesystem.
 
-A job (see autograder.grading.worker) names files and folders on the TA's machine in the entries
+A job (see autograder.grading.run.worker) names files and folders on the TA's machine in the entries
 listed in `worker.PATH_KEYS`. `pack_jobs` turns each distinct file or folder into one blob (its bytes,
 or an uncompressed tar of a folder) named by its SHA-256, and each job into a task that refers to its
 blobs and holds no path of the TA's machine: "scratch" is chosen by the grading machine and
@@ -47,7 +47,7 @@ def pack_jobs(jobs):
     A file or folder used by several jobs (the grading template, the compiled overlay) is packed once
     and marked "shared", so it can be sent to each grading machine once rather than with every task.
     """
-    from autograder.grading.worker import PATH_KEYS
+    from autograder.grading.run.worker import PATH_KEYS
 
     blobs, packed, tasks = {}, {}, []
     for job in jobs:

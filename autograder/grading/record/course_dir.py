@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder.common.course import CourseError
-from autograder.grading.nbgrader_course import (
+from autograder.grading.record.nbgrader_course import (
     CONFIG_NAME,
     exchange_root,
     stage_sources,

@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
-from autograder.grading.cgroups import release_cgroups
-from autograder.grading.sandbox import Limits, write_profile
+from autograder.grading.run.cgroups import release_cgroups
+from autograder.grading.run.sandbox import Limits, write_profile
 from autograder.grading.trusted.remote import die_with_parent
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
@@ -138,7 +138,7 @@ class TrustedRun:
         spec = {
             "tests": tests,
             "student_modules": sorted(student_modules),
-            "server_argv": [sys.executable, "-m", "autograder.grading.sandbox", "--server", str(profile)],
+            "server_argv": [sys.executable, "-m", "autograder.grading.run.sandbox", "--server", str(profile)],
             "server_log": str(runtime / "server-stderr.log"),
             "exports": {name: str(path) for name, path in (exports or {}).items()},
             "notebook_done": str(self.go),

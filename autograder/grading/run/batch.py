@@ -1,6 +1,6 @@
 """`grade`: autograde every collected submission of an assignment, in parallel, each in its own sandbox.
 
-Per student a worker process (autograder.grading.worker) runs nbgrader autograde in a private
+Per student a worker process (autograder.grading.run.worker) runs nbgrader autograde in a private
 scratch course with a sandboxed kernel. This process alone writes the course's gradebook: once a
 worker finishes, its scores are committed in one transaction and its executed notebooks replace
 autograded/<student>/<assignment>/ in one rename, so a crash mid-run loses nothing and a re-run
@@ -19,15 +19,21 @@ import tqdm as tqdm_module
 from tqdm import tqdm
 
 from autograder.common.course import CourseError
-from autograder.grading.cgroups import cgroups_usable, sweep_stale_cgroups
-from autograder.grading.course_dir import course_gradebook, load_settings, nbgrader_api
-from autograder.grading.gradebook import StudentResult, commit, install_autograded, manifest_kinds, submission_timestamp
-from autograder.grading.nbgrader_course import CONFIG_NAME
-from autograder.grading.overlay import compile_overlay, grading_overlay
-from autograder.grading.sandbox import Limits, bwrap_works, protections
-from autograder.grading.schedule_local import schedule
-from autograder.grading.trusted.harness import strip_hidden_tests
-from autograder.grading.worker import scratch_root
+from autograder.grading.record.course_dir import course_gradebook, load_settings, nbgrader_api
+from autograder.grading.record.gradebook import (
+    StudentResult,
+    commit,
+    install_autograded,
+    manifest_kinds,
+    submission_timestamp,
+)
+from autograder.grading.record.nbgrader_course import CONFIG_NAME
+from autograder.grading.run.cgroups import cgroups_usable, sweep_stale_cgroups
+from autograder.grading.run.overlay import compile_overlay, grading_overlay
+from autograder.grading.run.sandbox import Limits, bwrap_works, protections
+from autograder.grading.run.schedule_local import schedule
+from autograder.grading.run.trusted_run import strip_hidden_tests
+from autograder.grading.run.worker import scratch_root
 
 tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
 
@@ -135,7 +141,7 @@ def grade(
     """Grade every submission of assignment_id; returns ([StudentResult], protections in force).
 
     With cluster (a Dask scheduler address, e.g. tcp://host:8786) the students are graded on its workers
-    (autograder.grading.schedule_dask), each of which applies the sandbox it can; jobs is then unused.
+    (autograder.grading.run.schedule_dask), each of which applies the sandbox it can; jobs is then unused.
     """
     course_dir = Path(course_dir).resolve()
     settings = load_settings(course_dir)
@@ -207,7 +213,7 @@ def grade(
 
         with course_gradebook(course_dir) as gradebook:
             if cluster:
-                from autograder.grading.schedule_dask import schedule as schedule_on_cluster
+                from autograder.grading.run.schedule_dask import schedule as schedule_on_cluster
 
                 in_force = schedule_on_cluster(cluster, jobs_list, record, workspace, sandbox)
             else:

@@ -44,7 +44,7 @@ c.LimitOutput.max_traceback = 100
 
 # late submissions (course). Due dates: `python -m autograder init COURSE --due a1="2025-10-03 23:59 UTC"`.
 # nbgrader's policy: "none" (no penalty) or "zero" (a late notebook scores 0); or a plugin of your own, e.g.
-#   c.AssignLatePenalties.plugin_class = "autograder.grading.nbgrader_course.PercentPerDay"
+#   c.AssignLatePenalties.plugin_class = "autograder.grading.record.nbgrader_course.PercentPerDay"
 #   c.PercentPerDay.percent = 10      # of the notebook's score, per started day late
 c.LateSubmissionPlugin.penalty_method = "none"
 
@@ -53,7 +53,7 @@ c.Exchange.root = {exchange_root!r}
 
 # `python -m autograder grade` runs student code in a sandbox; nbgrader's own autograde (formgrader's
 # "autograde" button, `nbgrader autograde`) would run it unsandboxed in the TA's server, so it is off here.
-c.Autograde.exporter_class = "autograder.grading.nbgrader_course.RefuseAutograde"
+c.Autograde.exporter_class = "autograder.grading.record.nbgrader_course.RefuseAutograde"
 {extra}"""
 
 

@@ -19,13 +19,13 @@ import nbformat
 from autograder.common import paths
 from autograder.common.course import load_course
 from autograder.common.scoring import cell_score
-from autograder.grading.cgroups import release_cgroups
-from autograder.grading.collect import STUDENT_FILES_DIR, submitted_student_files
-from autograder.grading.course_dir import nbgrader_api
-from autograder.grading.integrity import scan_submission
-from autograder.grading.overlay import copy_overlay
-from autograder.grading.sandbox import KERNEL_NAME, Limits, write_kernelspec, write_profile
-from autograder.grading.trusted.harness import TrustedRun, module_name, trusted_tests
+from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
+from autograder.grading.intake.integrity import scan_submission
+from autograder.grading.record.course_dir import nbgrader_api
+from autograder.grading.run.cgroups import release_cgroups
+from autograder.grading.run.overlay import copy_overlay
+from autograder.grading.run.sandbox import KERNEL_NAME, Limits, write_kernelspec, write_profile
+from autograder.grading.run.trusted_run import TrustedRun, module_name, trusted_tests
 
 SCRATCH_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -42,7 +42,7 @@ c.LimitOutput.max_traceback = 100
 # which would zero a test that merely printed a warning, is left out of the scratch course
 from nbgrader.preprocessors import IgnorePattern, LimitOutput, CheckCellMetadata
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from autograder.grading.nbgrader_ext import ResilientExecute
+from autograder.grading.run.nbgrader_ext import ResilientExecute
 c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        CheckCellMetadata]
 """

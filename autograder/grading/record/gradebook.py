@@ -1,7 +1,7 @@
 """The course gradebook's one writer: a student's results in one transaction, notebooks in one rename.
 
 The gradebook is nbgrader's (formgrader reads and writes the same rows). Beside nbgrader's tables,
-in the same database, it keeps what nbgrader has no place for (autograder.grading.gradebook_tables).
+in the same database, it keeps what nbgrader has no place for (autograder.grading.record.gradebook_tables).
 
 A TA's work is never overwritten by a regrade: manual scores and comments of answers whose text is
 unchanged stay as they are; an answer whose text changed after a TA graded it keeps the old score and
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
-from autograder.grading.gradebook_tables import (
+from autograder.grading.record.gradebook_tables import (
     CELLS,
     RESULTS,
     apply_late_penalty,
@@ -231,11 +231,11 @@ def install_autograded(course_dir, assignment_id, result):
     """Replace autograded/<student>/<assignment>/ with the executed notebooks, made inert, atomically.
 
     What lands here is what formgrader shows a TA and what `feedback` renders, so every student
-    output and written answer passes through autograder.grading.sanitize on the way in.
+    output and written answer passes through autograder.grading.record.sanitize on the way in.
     """
     import nbformat
 
-    from autograder.grading.sanitize import sanitize_notebook
+    from autograder.grading.record.sanitize import sanitize_notebook
 
     destination = Path(course_dir) / "autograded" / result["student"] / assignment_id
     staging = destination.with_name(destination.name + ".new")

@@ -1,7 +1,7 @@
 """The sandboxed kernel that runs untrusted student code while grading.
 
 nbgrader executes each notebook through a Jupyter kernel. While grading, the kernel is
-started by ``python -m autograder.grading.sandbox <profile.json> <connection_file>``, which
+started by ``python -m autograder.grading.run.sandbox <profile.json> <connection_file>``, which
 (trusted, before any student code exists in the process):
 
 1. applies resource limits: a cgroup (memory, number of processes) when the grader runs as
@@ -18,7 +18,7 @@ Kernel and grader talk over ZeroMQ IPC sockets in a per-student runtime folder, 
 writable folder shared with the grader besides the kernel's outbox (where it leaves the notebook
 variables stateful tests judge, as plain data).
 
-``python -m autograder.grading.sandbox --server <profile.json>`` starts the trusted grader's call
+``python -m autograder.grading.run.sandbox --server <profile.json>`` starts the trusted grader's call
 server (trusted/sandboxed/server.py) in the same sandbox with the same limits: it imports the
 student's code and calls it on request over its stdin/stdout; points are decided outside.
 """
@@ -34,7 +34,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder.grading.cgroups import cgroups_usable, enter_cgroup
+from autograder.grading.run.cgroups import cgroups_usable, enter_cgroup
 
 KERNEL_NAME = "cs-sandbox"
 SANDBOX_ROOT = "/sandbox"
@@ -106,7 +106,7 @@ def write_kernelspec(jupyter_dir, profile_path):
     folder = Path(jupyter_dir) / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "autograder.grading.sandbox", str(profile_path), "{connection_file}"],
+        "argv": [sys.executable, "-m", "autograder.grading.run.sandbox", str(profile_path), "{connection_file}"],
         "display_name": "Python 3 (sandboxed grading)",
         "language": "python",
         "interrupt_mode": "message",  # signals do not cross into the sandbox; messages do
@@ -116,7 +116,7 @@ def write_kernelspec(jupyter_dir, profile_path):
     return folder
 
 
-SERVER_DIR = Path(__file__).resolve().parent / "trusted" / "sandboxed"
+SERVER_DIR = Path(__file__).resolve().parents[1] / "trusted" / "sandboxed"
 
 
 def write_profile(
@@ -325,8 +325,8 @@ def main(argv=None):
         return 1  # launch_server only returns if exec failed
     if len(argv) < 2:
         print(
-            "usage: python -m autograder.grading.sandbox PROFILE.json CONNECTION_FILE [kernel args]\n"
-            "       python -m autograder.grading.sandbox --server PROFILE.json",
+            "usage: python -m autograder.grading.run.sandbox PROFILE.json CONNECTION_FILE [kernel args]\n"
+            "       python -m autograder.grading.run.sandbox --server PROFILE.json",
             file=sys.stderr,
         )
         return 2

@@ -29,8 +29,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.common.scoring import cell_score
-from autograder.grading.feedback_html import render_page
-from autograder.grading.redact import (
+from autograder.grading.report.feedback_html import render_page
+from autograder.grading.report.redact import (
     ANSI,
     is_test,
     leaks,
@@ -370,7 +370,7 @@ def gradebook_records(settings, assignment_id, student):
 
 def feedback(course_dir, course, assignment_id, students=None):
     """Feedback pages for every graded student of an assignment; returns {student: [paths]}."""
-    from autograder.grading.course_dir import load_settings
+    from autograder.grading.record.course_dir import load_settings
 
     settings = load_settings(course_dir)
     assignment = course.assignment(assignment_id)
