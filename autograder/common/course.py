@@ -33,6 +33,8 @@ class Assignment:
     summary: str = ""
     extra_files: tuple = ()
     reference_files: str = ""
+    # the largest extra file (A5's checkpoint) collect and submit take, and the trusted grader opens
+    max_extra_file_bytes: int = 8 * 2**20
     root: Path = paths.SOLUTIONS
 
     def source_notebook(self, name):
@@ -114,6 +116,7 @@ def load_course(path=None):
                     summary=entry.get("summary", ""),
                     extra_files=tuple(entry.get("extra_files", ())),
                     reference_files=entry.get("reference_files", ""),
+                    max_extra_file_bytes=int(float(entry.get("max_extra_file_mb", 8)) * 2**20),
                     root=path.parent,
                 )
             )
