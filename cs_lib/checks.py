@@ -51,6 +51,10 @@ def as_array(value, name, shape=None):
         raise CheckError(f"{name} is None: the function returned nothing (is a `return` missing?)")
     if isinstance(value, tuple) and len(value) and not isinstance(value[0], (int, float, np.number)):
         raise CheckError(f"{name} is a tuple; expected one array (did the function return extra values?)")
+    given = getattr(value, "shape", None)
+    if shape is not None and isinstance(given, tuple) and tuple(given) != tuple(shape):
+        # before converting: a wrong-shaped answer can be far larger than the expected one
+        raise CheckError(f"{name} has shape {tuple(given)}, expected {tuple(shape)}")
     try:
         array = _asarray(value, dtype=_float64)
     except (TypeError, ValueError) as error:

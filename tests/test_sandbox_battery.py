@@ -85,8 +85,11 @@ def attacks(course_dir, server_port):
             "        print('READ', path, open(path).read()[:2000])",
             "    except Exception as error:",
             "        print('DENIED', path, type(error).__name__)",
-            "import os",  # the grading machine's data folder: the embedded dataset, nothing else
-            "print('DATA', sorted(os.listdir(os.environ['CS_DATA_DIR'])))",
+            # the grading machine's data folder: the embedded dataset, nothing else, in the kernel; the
+            # trusted grader's call server gets no data folder at all
+            "import os",
+            "if 'CS_DATA_DIR' in os.environ:",
+            "    print('DATA', sorted(os.listdir(os.environ['CS_DATA_DIR'])))",
             "return a + b",
         ]
     )

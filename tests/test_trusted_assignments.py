@@ -38,6 +38,8 @@ def run(assignment, tmp_path, student_overlay, extra_files=None):
         use_bwrap=bwrap_works(),
         timeout=120,
         extra_files=extra_files,
+        changes_in_place=COURSE.changes_in_place,
+        max_extra_file_bytes=assignment.max_extra_file_bytes,
     )
     return tests, summary
 

@@ -41,6 +41,18 @@ def draw(n):
     return np.random.rand(n)
 
 
+def draw_and_reseed(n):
+    values = np.random.rand(n)
+    np.random.seed(1234)  # whatever a student leaves in the global generator
+    return values
+
+
+def zero_then_fail(x, config):
+    x[...] = 0
+    config["velocity"] = -1
+    raise ValueError("after changing its arguments")
+
+
 def fail(kind):
     if kind == "value":
         raise ValueError("stride 3 does not fit")
@@ -136,7 +148,12 @@ def channel(tmp_path, monkeypatch):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "student_mod.py").write_text(textwrap.dedent(STUDENT))
     env = {"PYTHONPATH": str(tmp_path / "lib"), "PATH": "/usr/bin:/bin"}
-    channel = remote.Channel([sys.executable, "-B", SERVER], env=env, log=str(tmp_path / "server.log"))
+    channel = remote.Channel(
+        [sys.executable, "-B", SERVER],
+        env=env,
+        log=str(tmp_path / "server.log"),
+        changes_in_place={"student_mod.update": ["config"], "student_mod.zero_then_fail": ["config"]},
+    )
     finder = remote.install(channel, {"student_mod"})
     channel.deadline = time.monotonic() + 60
     sys.modules.pop("student_mod", None)
@@ -186,28 +203,59 @@ def test_a_failed_assignment_is_raised_before_anything_sent_after_it_is_used(cha
     assert add(1, 2) == 3
 
 
-def test_arguments_changed_in_place_are_copied_back(channel):
+def test_arguments_a_function_may_change_are_copied_back_and_any_other_change_fails_the_call(channel):
     from student_mod import double_in_place, update
 
-    x = np.arange(4.0)
-    double_in_place(x)
-    assert x.tolist() == [0.0, 2.0, 4.0, 6.0]
     config = {"learning_rate": 0.1}
-    returned = update(config)
+    returned = update(config=config)  # course.toml says update changes config
     assert config == {"learning_rate": 0.1, "velocity": 1} and returned == config
+    x = np.arange(4.0)
+    with pytest.raises(remote.InputChanged, match="double_in_place changed its input argument 1 in place"):
+        double_in_place(x)
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0]  # the test's copy keeps what it passed
+    with pytest.raises(remote.InputChanged, match="changed its input x in place"):
+        double_in_place(x=x)
+    caught = False
+    try:
+        double_in_place(x)
+    except Exception:  # noqa: BLE001 - a test's own except cannot swallow the failure
+        caught = True
+    except remote.GradingAbort:
+        pass
+    assert not caught
 
 
-def test_the_global_random_generator_is_shared_across_the_boundary(channel):
-    from student_mod import draw
+def test_what_a_raising_call_changed_counts_too(channel):
+    from student_mod import zero_then_fail
 
-    # the legacy global generator is the one shared state student code may draw from
+    x, config = np.ones(3), {"velocity": 0}
+    with pytest.raises(remote.InputChanged, match="input x"):  # not the ValueError: x must not change
+        zero_then_fail(x=x, config=config)
+    assert x.tolist() == [1.0, 1.0, 1.0] and config == {"velocity": -1}
+    config = {"velocity": 0}
+    with pytest.raises(ValueError, match="after changing"):
+        zero_then_fail(x=np.zeros(3), config=config)  # x already zero: unchanged
+    assert config == {"velocity": -1}  # a declared change is copied back although the call raised
+
+
+def test_seeding_reaches_student_code_and_what_it_does_with_the_generator_never_comes_back(channel):
+    from student_mod import draw, draw_and_reseed
+
+    np.random.seed(0)  # noqa: NPY002
+    expected = np.random.rand(6)  # noqa: NPY002
     np.random.seed(0)  # noqa: NPY002
     remote_draw = draw(3)
-    local_next = np.random.rand(2)  # noqa: NPY002
-    np.random.seed(0)  # noqa: NPY002
-    expected = np.random.rand(5)  # noqa: NPY002
+    local_next = np.random.rand(2)  # noqa: NPY002 - the test's own stream, untouched by the student's draw
     assert remote_draw.tolist() == expected[:3].tolist()
-    assert local_next.tolist() == expected[3:].tolist()
+    assert local_next.tolist() == expected[:2].tolist()
+    np.random.seed(0)  # noqa: NPY002
+    assert draw(3).tolist() == expected[:3].tolist()
+    assert draw(3).tolist() == expected[3:].tolist()  # the student's stream goes on between calls
+    np.random.seed(5)  # noqa: NPY002
+    mine = np.random.rand(4)  # noqa: NPY002
+    np.random.seed(5)  # noqa: NPY002
+    draw_and_reseed(2)  # leaves the generator at a state of the student's choosing
+    assert np.random.rand(4).tolist() == mine.tolist()  # noqa: NPY002
 
 
 def test_student_exceptions_are_raised_as_safe_builtins_with_where_they_came_from(channel):

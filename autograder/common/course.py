@@ -56,6 +56,9 @@ class Course:
     student_repository: str = ""
     root: Path = paths.SOLUTIONS
     course_file: Path = paths.COURSE_FILE
+    # {"cs_lib.optim.sgd_momentum": ("config",)}: the arguments a graded function changes in place by its
+    # specification; grading fails a call that changes any other argument ("changed its input x")
+    changes_in_place: dict = field(default_factory=dict, hash=False, compare=False)
 
     def references(self):
         """{"cs_lib/...": reference file} for every student file (solutions/cs_lib mirrors cs_lib)."""
@@ -125,6 +128,16 @@ def load_course(path=None):
     ids = [a.id for a in assignments]
     if len(set(ids)) != len(ids):
         raise CourseError(f"{path}: assignment ids repeat: {ids}")
+    changes = raw.get("changes_in_place", {})
+    if not isinstance(changes, dict) or not all(
+        isinstance(names, list)
+        and all(isinstance(n, str) and all(part.isidentifier() for part in n.split(".")) for n in names)
+        for names in changes.values()
+    ):
+        raise CourseError(
+            f'{path}: [changes_in_place] maps a function to its argument names, e.g. "cs_lib.optim.sgd" = ["config"] '
+            '(a torch module argument may name one aspect: "model.training")'
+        )
     return Course(
         id=info.get("id", "course"),
         title=info.get("title", ""),
@@ -134,6 +147,7 @@ def load_course(path=None):
         student_repository=info.get("student_repository", ""),
         root=path.parent,
         course_file=path,
+        changes_in_place={key: tuple(names) for key, names in changes.items()},
     )
 
 

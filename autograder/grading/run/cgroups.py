@@ -52,6 +52,16 @@ def cgroups_usable():
     return bool(v2 and os.access(v2.parent, os.W_OK))
 
 
+def parent_cgroups():
+    """This process's own groups, as enter_cgroup's profile["cgroup_parents"]: a process started further
+    down (the trusted runner's call server) then gets groups beside its starter's, not inside them."""
+    v1 = _cgroup_v1_dirs()
+    if v1:
+        return [str(path) for path in v1]
+    v2 = _cgroup_v2_dir()
+    return [str(v2)] if v2 else None
+
+
 def enter_cgroup(profile):
     """Move this process into fresh cgroups with memory and process limits; return their paths."""
     limits = profile["limits"]
@@ -59,6 +69,8 @@ def enter_cgroup(profile):
     name = f"cs-grader-{profile['cgroup_id']}-{os.getpid()}"
     created = []
     v1 = _cgroup_v1_dirs()
+    if v1 and profile.get("cgroup_parents") and len(profile["cgroup_parents"]) == 2:
+        v1 = tuple(Path(path) for path in profile["cgroup_parents"])
     if v1:
         pids_dir, memory_dir = v1[0] / name, v1[1] / name
         for folder in (pids_dir, memory_dir):
@@ -70,6 +82,8 @@ def enter_cgroup(profile):
             (folder / "cgroup.procs").write_text(str(os.getpid()))
         return created
     v2 = _cgroup_v2_dir()
+    if profile.get("cgroup_parents") and len(profile["cgroup_parents"]) == 1:
+        v2 = Path(profile["cgroup_parents"][0])
     folder = v2.parent / name
     folder.mkdir(exist_ok=True)
     (folder / "pids.max").write_text(str(limits["processes"]))

@@ -132,8 +132,11 @@ def write_profile(
     read_only_files=None,
     outbox=None,
     mode="kernel",
+    cgroup_parents=None,
 ):
-    """Write what the launcher needs: mode "kernel" (a notebook kernel) or "server" (the call server)."""
+    """Write what the launcher needs: mode "kernel" (a notebook kernel), "server" (the call server) or
+    "runner" (the trusted runner, limits only). cgroup_parents: where its cgroups go (cgroups.parent_cgroups
+    of the process that starts its starter), else inside the launcher's own."""
     profile = {
         "mode": mode,
         "server_dir": str(SERVER_DIR),
@@ -147,6 +150,7 @@ def write_profile(
         "env": env or {},
         "cgroup_id": uuid.uuid4().hex[:12],
         "read_only_files": read_only_files or {},
+        "cgroup_parents": cgroup_parents,
     }
     Path(path).write_text(json.dumps(profile, indent=1))
     return profile
@@ -233,7 +237,9 @@ def bwrap_command(profile, kernel_argv, connection_file=None):
         # notebooks stay outside: nbgrader has already put the hidden tests back into them
         if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
             args += ["--ro-bind", str(path), f"{work}/{path.relative_to(workdir).as_posix()}"]
-    args += ["--bind", profile["runtime_dir"], profile["runtime_dir"], "--chdir", work]
+    if profile["mode"] == "kernel":  # the kernel's IPC sockets live there; the call server needs no shared folder
+        args += ["--bind", profile["runtime_dir"], profile["runtime_dir"]]
+    args += ["--chdir", work]
     if connection_file is not None:
         connection_file = str(Path(connection_file).resolve())
         args += ["--ro-bind", connection_file, connection_file]
@@ -271,7 +277,7 @@ def _kernel_env(profile, inside):
     return env
 
 
-def _limit_this_process(profile):
+def limit_this_process(profile):
     """Enter fresh cgroups (recorded in the runtime folder, for release_cgroups) and set the rlimits."""
     if cgroups_usable():
         record = Path(profile["runtime_dir"], f"cgroups-{profile['cgroup_id']}-{os.getpid()}.json")
@@ -302,7 +308,7 @@ def _exec(profile, argv, connection_file=None):
 
 def launch(profile_path, connection_file, extra_args):
     profile = json.loads(Path(profile_path).read_text())
-    _limit_this_process(profile)
+    limit_this_process(profile)
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra_args]
     # the kernel's own stdout/stderr (start-up notes, os.write(2, ...) from student code) go to a log
     _log_to(profile, "kernel.log", (1, 2))
@@ -312,7 +318,7 @@ def launch(profile_path, connection_file, extra_args):
 def launch_server(profile_path):
     """The call server: stdin and stdout stay the channel to the grader; stderr goes to a log."""
     profile = json.loads(Path(profile_path).read_text())
-    _limit_this_process(profile)
+    limit_this_process(profile)
     _log_to(profile, "server.log", (2,))
     inside = f"{SANDBOX_ROOT}/server" if profile["use_bwrap"] else profile["server_dir"]
     _exec(profile, [sys.executable, "-u", "-B", f"{inside}/server.py"])

@@ -16,13 +16,14 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
-from autograder.grading.run.cgroups import release_cgroups
-from autograder.grading.run.sandbox import Limits, write_profile
+from autograder.grading.run.cgroups import cgroups_usable, parent_cgroups, release_cgroups
+from autograder.grading.run.sandbox import Limits, limit_this_process, write_profile
 from autograder.grading.trusted.remote import die_with_parent
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
@@ -109,6 +110,8 @@ class TrustedRun:
         extra_files=None,
         timeout=120,
         read_only_files=None,
+        changes_in_place=None,  # {"cs_lib.optim.sgd": ["config"]}: course.toml's [changes_in_place]
+        max_extra_file_bytes=None,
     ):
         self.tests = tests
         self.scratch = scratch = Path(scratch)
@@ -117,21 +120,24 @@ class TrustedRun:
         for folder in (runtime, server_work, work):
             folder.mkdir(parents=True, exist_ok=True)
         for name, path in (extra_files or {}).items():
-            target = work / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            target.chmod(0o444)
+            for folder in (work, server_work):  # the call server opens a submitted checkpoint for the tests
+                target = folder / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                target.chmod(0o444)
         profile = scratch / "server-profile.json"
+        limits = limits or Limits()
         write_profile(
             profile,
             workdir=server_work,
             runtime_dir=runtime,
             overlay=student_overlay,
-            data_dir=data_dir,
-            limits=limits or Limits(),
+            data_dir=None,  # the call server needs no dataset: tests send it the data they judge with
+            limits=limits,
             use_bwrap=use_bwrap,
             read_only_files=read_only_files,
             mode="server",
+            cgroup_parents=parent_cgroups() if cgroups_usable() else None,
         )
         self.go = scratch / "notebook-done"
         self.result_path = scratch / "trusted-result.json"
@@ -144,6 +150,7 @@ class TrustedRun:
             "notebook_done": str(self.go),
             "timeout": timeout,
             "result": str(self.result_path),
+            "changes_in_place": {key: list(value) for key, value in (changes_in_place or {}).items()},
         }
         (scratch / "trusted-spec.json").write_text(json.dumps(spec))
         env = dict(os.environ)
@@ -158,6 +165,22 @@ class TrustedRun:
         )
         if data_dir:
             env["CS_DATA_DIR"] = str(data_dir)
+        if max_extra_file_bytes:
+            env["CS_MAX_EXTRA_FILE_BYTES"] = str(int(max_extra_file_bytes))
+        # the runner never runs student code, but what student code sends it could still be large: it gets
+        # the kernel's limits (memory cgroup or address space, CPU seconds) in groups of its own, beside the
+        # call server's, released with them in result()
+        runner_profile = scratch / "runner-profile.json"
+        write_profile(
+            runner_profile,
+            workdir=work,
+            runtime_dir=runtime,
+            overlay=trusted_overlay,
+            data_dir=data_dir,
+            limits=replace(limits, processes=limits.processes + 16),
+            use_bwrap=False,
+            mode="runner",
+        )
         self.budget = timeout * max(1, len(tests)) + 60
         self.log = open(scratch / "runner.log", "w+")  # noqa: SIM115 - closed in result()
         self.process = subprocess.Popen(
@@ -167,7 +190,7 @@ class TrustedRun:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_limited(runner_profile) if sys.platform.startswith("linux") else None,
         )
         self.started = time.monotonic()
 
@@ -191,6 +214,17 @@ class TrustedRun:
         if self.process.returncode != 0 or not self.result_path.is_file():
             return failed_summary(self.tests, "trusted grading failed: " + " | ".join(tail))
         return json.loads(self.result_path.read_text())
+
+
+def _limited(profile_path):
+    """preexec_fn of the trusted runner: dies with its parent, then takes its limits."""
+    profile = json.loads(Path(profile_path).read_text())
+
+    def preexec():
+        die_with_parent()
+        limit_this_process(profile)
+
+    return preexec
 
 
 def run_trusted(tests, **options):

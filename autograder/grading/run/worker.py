@@ -20,6 +20,7 @@ from autograder.common import paths
 from autograder.common.course import load_course
 from autograder.common.scoring import cell_score
 from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
+from autograder.grading.intake.cell_roles import restore_notebook_roles
 from autograder.grading.intake.integrity import scan_submission
 from autograder.grading.record.course_dir import nbgrader_api
 from autograder.grading.run.cgroups import release_cgroups
@@ -240,7 +241,10 @@ def run(job):
     )
     student_files = submitted_student_files(submission)
     notebooks = {p.name: p for p in target.glob("*.ipynb")}
-    notes = [note for path in notebooks.values() for note in _drop_duplicate_cells(path)]
+    # cell roles (test, answer, task, locked, points) come from the release, never from the submission
+    release_dir = Path(job["release_dir"])
+    notes = [note for path in notebooks.values() for note in restore_notebook_roles(path, release_dir / path.name)]
+    notes += [note for path in notebooks.values() for note in _drop_duplicate_cells(path)]
     stubs = {
         name: (paths.REPO_ROOT / name).read_text()
         for name in assignment.student_files
@@ -311,6 +315,8 @@ def run(job):
         extra_files={name: target / name for name in assignment.extra_files if (target / name).is_file()},
         timeout=job["cell_timeout"],
         read_only_files=job.get("read_only_files"),
+        changes_in_place=course.changes_in_place,
+        max_extra_file_bytes=assignment.max_extra_file_bytes,
     )
     failure = None
     log = ""

@@ -40,3 +40,12 @@ def reference_module(name):
         del sys.modules[private]
         raise
     return module
+
+
+def reference_source(name):
+    """The source text of the reference implementation of the student module `name`, or None."""
+    parts = name.split(".")
+    if parts[0] != "cs_lib" or len(parts) < 2:
+        return None
+    path = _solutions_cs_lib().joinpath(*parts[1:]).with_suffix(".py")
+    return path.read_text() if path.is_file() else None

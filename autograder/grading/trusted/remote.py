@@ -7,9 +7,13 @@ Objects that are not plain data stay in the sandbox behind a RemoteObject, which
 access, item access, calls, iteration and ``len``. Nothing of the student's runs here.
 
 So that a test cell behaves as it would next to the student's code:
-- arguments that student code changes in place (numpy arrays, lists, dicts, tensors, torch modules,
-  optimizers and grad scalers) get their new state back;
-- numpy's global random generator and torch's are kept in step across the boundary;
+- arguments that student code may change in place by its specification (numpy arrays, lists, dicts,
+  tensors, torch modules, optimizers and grad scalers) get their new state back, also when it raised;
+- arguments a function may not change (all but those course.toml's [changes_in_place] names) keep
+  their value here, and a call that changed one fails the test: references computed from them after the
+  call see what the test passed in;
+- seeding numpy's or torch's global generator in a test reaches the student code it calls; what student
+  code leaves in them is never taken back;
 - torch's default device (``with torch.device("meta")``) and grad mode hold for remote calls too;
 - an exception of student code is raised here as the same built-in exception type (ValueError,
   NotImplementedError, ...; anything else as StudentError), carrying what raised it;
@@ -61,6 +65,11 @@ LOCAL_CLASS_MODULES = ("torch", "numpy", "collections")
 FORWARDED_DUNDERS = {"__all__", "__version__", "__name__", "__qualname__", "__doc__", "__module__", "__wrapped__"}
 
 
+# the channel of the running trusted grader (the runner sets it): for what tests open in the sandbox
+# through autograder.grading.trusted.judging (a submitted checkpoint)
+CURRENT = []
+
+
 class GradingAbort(BaseException):
     """The sandboxed process hung, died or broke the protocol: the current test fails."""
 
@@ -75,6 +84,11 @@ class StudentCrash(GradingAbort):
 
 class ProtocolError(GradingAbort):
     pass
+
+
+class InputChanged(GradingAbort):
+    """Student code changed an argument its specification leaves alone: the test fails (a test cannot
+    catch this), and the test's own copy keeps the value it had before the call."""
 
 
 class StudentError(Exception):
@@ -101,8 +115,12 @@ class _DeadlineReader:
 class Channel:
     """A call server in the sandbox, started on first use and restarted after a failure."""
 
-    def __init__(self, argv, env=None, cwd=None, log=None):
+    def __init__(self, argv, env=None, cwd=None, log=None, changes_in_place=None):
         self.argv = list(argv)
+        # {"cs_lib.optim.sgd_momentum": {"config"}}: the arguments a function may change in place (from
+        # course.toml); a change to any other argument fails the test
+        self.changes_in_place = {key: set(value) for key, value in (changes_in_place or {}).items()}
+        self.frame_limit = wire.MAX_FRAME
         self.env = env
         self.cwd = cwd
         self.log = log
@@ -241,7 +259,9 @@ class Channel:
         reply = None
         while self.pending:
             seq, doing = self.pending.pop(0)
-            header, buffers = self._guarded(lambda: wire.unpack_message(wire.read_frame(self.reader)), doing)
+            header, buffers = self._guarded(
+                lambda: wire.unpack_message(wire.read_frame(self.reader, self.frame_limit)), doing
+            )
             if type(header) is not dict or header.get("seq") != seq:
                 self.kill()
                 raise ProtocolError("the sandbox answered out of turn (something wrote into the grading channel)")
@@ -249,6 +269,8 @@ class Channel:
                 self.remote_torch = header["torch"]
             if "error" in header and first_error is None:
                 first_error = _exception(header["error"], doing)
+                if not self.pending:  # the reply of the request just made: a call may have changed arguments
+                    first_error.reply = (header, buffers)
             reply = (header, buffers)
         if first_error is not None:
             raise first_error
@@ -301,19 +323,24 @@ class Channel:
     # --- calls -----------------------------------------------------------------------------
 
     def _context(self):
+        """What a call needs of the test's state: the global generators when the test reseeded or drew
+        since they were last sent (so seeding before a call reaches student code), torch's default device
+        and grad mode. The generators' state after a call is never taken back: what the test draws next
+        does not depend on what student code did with them."""
         context = {}
         rng = {}
+        watch_seeding()
         numpy = sys.modules.get("numpy")
         if numpy is not None:
             _, keys, pos, has_gauss, cached = numpy.random.get_state()  # noqa: NPY002 - the global generator student code may use
             state = [keys, int(pos), int(has_gauss), float(cached)]
-            if self.synced.get("numpy") != _fingerprint(state):
+            if self.synced.get("numpy") != (_fingerprint(state), SEEDINGS["numpy"]):
                 rng["numpy"] = state
         torch = sys.modules.get("torch")
         if torch is not None:
             if self.remote_torch:
                 state = torch.get_rng_state()
-                if self.synced.get("torch") != _fingerprint(state):
+                if self.synced.get("torch") != (_fingerprint(state), SEEDINGS["torch"]):
                     rng["torch"] = state
             device = torch.get_default_device()
             if device.type != "cpu":
@@ -323,38 +350,65 @@ class Channel:
         if rng:
             context["rng"] = rng
             for name, state in rng.items():
-                self.synced[name] = _fingerprint(state)
+                self.synced[name] = (_fingerprint(state), SEEDINGS[name])
         return context
 
-    def call(self, target, args, kwargs, doing):
-        header, buffers = self.request(
-            {"op": "call", "target": target, "args": tuple(args), "kwargs": dict(kwargs), "context": self._context()},
-            doing,
-        )
-        result = self.decode(header.get("value"), buffers)
+    def call(self, target, args, kwargs, doing, origin=None):
+        """Call a student function or method; origin is its dotted path as the trusted side reached it
+        ("cs_lib.layers.affine_forward", "cs_lib.classifiers.fc_net.FullyConnectedNet().loss") or None."""
+        request = {"op": "call", "target": target, "args": tuple(args), "kwargs": dict(kwargs)}
+        request["context"] = self._context()
+        error = None
+        try:
+            header, buffers = self.request(request, doing)
+        except Exception as raised:  # noqa: BLE001 - student code raised: what it changed still counts
+            if getattr(raised, "reply", None) is None:
+                raise
+            (header, buffers), error = raised.reply, raised
+            del raised.reply
+        self._changed_arguments(header, buffers, args, kwargs, doing, origin)
+        if error is not None:
+            raise error
+        return self.decode(header.get("value"), buffers)
+
+    def _changed_arguments(self, header, buffers, args, kwargs, doing, origin):
+        """Copy back the changes a function may make to its arguments; fail on any other change."""
         restores = header.get("restore", [])
         if type(restores) is not list:
             raise ProtocolError("malformed reply to a call")
+        key = _policy_key(origin)
+        allowed = self.changes_in_place.get(key, set()) if key else set()
+        names = None
+        changed = []
         for entry in restores:
             if type(entry) is not list or len(entry) != 3:
                 raise ProtocolError("malformed reply to a call")
             where, kind, node = entry
-            state = self.decode(node, buffers)
             if type(where) is list and len(where) == 2 and where[0] == "a" and type(where[1]) is int:
-                if 0 <= where[1] < len(args):
-                    _restore(args[where[1]], kind, state)
+                if not 0 <= where[1] < len(args):
+                    continue
+                if names is None:
+                    names = reference_parameters(key) if key else []
+                name = names[where[1]] if where[1] < len(names) else f"argument {where[1] + 1}"
+                local = args[where[1]]
             elif type(where) is list and len(where) == 2 and where[0] == "k" and where[1] in kwargs:
-                _restore(kwargs[where[1]], kind, state)
-        rng = header.get("rng", {})
-        if type(rng) is dict:
-            for name, node in rng.items():
-                _set_rng(name, self.decode(node, buffers))
-                if name == "torch":
-                    self.remote_torch = True
-                torch_or_numpy = sys.modules.get("torch") if name == "torch" else sys.modules.get("numpy")
-                if torch_or_numpy is not None:
-                    self.synced[name] = _fingerprint(_local_rng(name))
-        return result
+                name, local = where[1], kwargs[where[1]]
+            else:
+                continue
+            state = self.decode(node, buffers)
+            aspects = _changed_aspects(local, kind, state)
+            if name in allowed or (aspects and all(f"{name}.{aspect}" in allowed for aspect in aspects)):
+                _restore(local, kind, state)
+            else:
+                changed.append(name if not aspects else f"{name} ({', '.join(sorted(aspects))})")
+        if changed:
+            label = ".".join(key.split(".")[-2 if _is_method(key) else -1 :]) if key else doing or "student code"
+            what = ", ".join(changed)
+            raise InputChanged(
+                f"{label} changed its input {what} in place; it must leave "
+                f"{'it' if len(changed) == 1 else 'them'} as {'it was' if len(changed) == 1 else 'they were'} "
+                "(compute on a copy, e.g. x.copy(), or write the result into a new array)"
+            )
 
     def import_module(self, name):
         header, buffers = self.request({"op": "import", "module": name}, f"import {name}")
@@ -394,31 +448,35 @@ def _fingerprint(state):
     return digest.hexdigest()
 
 
-def _local_rng(name):
-    if name == "numpy":
-        import numpy
-
-        _, keys, pos, has_gauss, cached = numpy.random.get_state()  # noqa: NPY002 - the global generator student code may use
-        return [keys, int(pos), int(has_gauss), float(cached)]
+def _changed_aspects(local, kind, state):
+    """For a torch module argument: which of its state, requires_grad, training and hooks the call changed
+    (course.toml may allow one alone: "model.training"); None for other kinds."""
+    if kind != "module" or not isinstance(state, dict):
+        return None
     import torch
 
-    return torch.get_rng_state()
-
-
-def _set_rng(name, state):
-    try:
-        if name == "numpy":
-            import numpy
-
-            keys, pos, has_gauss, cached = state
-            state = ("MT19937", numpy.asarray(keys, dtype=numpy.uint32), int(pos), int(has_gauss), float(cached))
-            numpy.random.set_state(state)  # noqa: NPY002 - the global generator student code may use
-        elif name == "torch" and "torch" in sys.modules:
-            import torch
-
-            torch.set_rng_state(state.to(torch.uint8) if hasattr(state, "to") else state)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ProtocolError(f"the sandbox sent a malformed random generator state ({error})") from None
+    if not isinstance(local, torch.nn.Module):
+        return None
+    changed = set()
+    own = local.state_dict()
+    tensors = state.get("state", {})
+    if not isinstance(tensors, dict) or set(tensors) != set(own):
+        changed.add("state")
+    else:
+        for key, value in tensors.items():
+            mine = own[key]
+            if not isinstance(value, torch.Tensor) or value.shape != mine.shape or value.dtype != mine.dtype:
+                changed.add("state")
+            elif mine.device.type != "meta" and not torch.equal(value, mine):
+                changed.add("state")
+    if state.get("requires_grad") != {name: bool(p.requires_grad) for name, p in local.named_parameters()}:
+        changed.add("requires_grad")
+    if state.get("training") != {name: bool(m.training) for name, m in local.named_modules()}:
+        changed.add("training")
+    hooks = {name: len(m._forward_hooks) + len(m._forward_pre_hooks) for name, m in local.named_modules()}
+    if state.get("hooks") != hooks:
+        changed.add("hooks")
+    return changed
 
 
 def _restore(local, kind, state):
@@ -540,12 +598,13 @@ def _one_line(text, limit=400):
 class RemoteObject:
     """A local stand-in for an object that lives in the sandbox."""
 
-    __slots__ = ("_channel", "_generation", "_id", "_types", "_name", "_repr")
+    __slots__ = ("_channel", "_generation", "_id", "_types", "_name", "_repr", "_origin")
 
     @classmethod
-    def _make(cls, channel, generation, number, type_names, name, text):
+    def _make(cls, channel, generation, number, type_names, name, text, origin=None):
         self = object.__new__(cls)
-        for slot, value in zip(cls.__slots__, (channel, generation, number, tuple(type_names), name, text)):
+        values = (channel, generation, number, tuple(type_names), name, text, origin)
+        for slot, value in zip(cls.__slots__, values):
             object.__setattr__(self, slot, value)
         return self
 
@@ -583,9 +642,11 @@ class RemoteObject:
         if name.startswith("__") and name.endswith("__") and name not in FORWARDED_DUNDERS:
             raise AttributeError(name)
         channel, number = RemoteObject._ref(self)
-        return channel.value_of(
+        value = channel.value_of(
             {"op": "getattr", "target": number, "name": name}, f"{RemoteObject._label(self)}.{name}"
         )
+        origin = object.__getattribute__(self, "_origin")
+        return _with_origin(value, f"{origin}.{name}" if origin else None)
 
     def __setattr__(self, name, value):
         channel, number = RemoteObject._ref(self)
@@ -603,7 +664,9 @@ class RemoteObject:
 
     def __call__(self, *args, **kwargs):
         channel, number = RemoteObject._ref(self)
-        return channel.call(number, args, kwargs, RemoteObject._label(self))
+        origin = object.__getattribute__(self, "_origin")
+        result = channel.call(number, args, kwargs, RemoteObject._label(self), origin=origin)
+        return _with_origin(result, f"{origin}()" if origin else None)
 
     def __getitem__(self, key):
         channel, number = RemoteObject._ref(self)
@@ -706,9 +769,10 @@ class RemoteModule(types.ModuleType):
         if self._generation != self._channel.generation:
             self._handle_id = self._channel.import_module(self.__name__)
             self._generation = self._channel.generation
-        return self._channel.value_of(
+        value = self._channel.value_of(
             {"op": "getattr", "target": self._handle_id, "name": name}, f"{self.__name__}.{name}"
         )
+        return _with_origin(value, f"{self.__name__}.{name}")
 
 
 class _RemoteLoader(importlib.abc.Loader):
@@ -735,8 +799,40 @@ class RemoteFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+# how often the test (re)seeded each global generator: seeding back to a state already sent must still
+# reach student code, whose own stream has moved on since
+SEEDINGS = {"numpy": 0, "torch": 0}
+
+
+def _counting(kind, function):
+    def seeding(*args, **kwargs):
+        SEEDINGS[kind] += 1
+        return function(*args, **kwargs)
+
+    seeding.cs_counted = True
+    seeding.__name__ = getattr(function, "__name__", "seed")
+    seeding.__doc__ = getattr(function, "__doc__", None)
+    return seeding
+
+
+def watch_seeding():
+    """Count the trusted process's calls that set numpy's or torch's global generator (torch's once the
+    test has imported it: importing it here would cost every assignment that never uses it)."""
+    numpy = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    owners = [("numpy", numpy.random, ("seed", "set_state"))] if numpy is not None else []
+    if torch is not None:
+        owners += [("torch", owner, ("manual_seed", "set_rng_state", "seed")) for owner in (torch, torch.random)]
+    for kind, owner, names in owners:
+        for name in names:
+            function = getattr(owner, name, None)
+            if function is not None and not getattr(function, "cs_counted", False):
+                setattr(owner, name, _counting(kind, function))
+
+
 def install(channel, names):
     """Put a RemoteFinder first on sys.meta_path; return it (remove it with uninstall)."""
+    watch_seeding()
     finder = RemoteFinder(channel, names)
     sys.meta_path.insert(0, finder)
     return finder
@@ -767,3 +863,68 @@ def forget_student_modules(names):
 
 def _holds_student_code(module):
     return any(isinstance(value, RemoteModule) or type(value) is RemoteObject for value in list(vars(module).values()))
+
+
+def _with_origin(value, origin):
+    """A remote object reached by the trusted side, labelled with the path it was reached by (never with
+    anything the sandbox says about itself)."""
+    if type(value) is RemoteObject and origin and object.__getattribute__(value, "_origin") is None:
+        object.__setattr__(value, "_origin", origin)
+    return value
+
+
+def _policy_key(origin):
+    """ "cs_lib.classifiers.fc_net.FullyConnectedNet().loss" -> "cs_lib.classifiers.fc_net.FullyConnectedNet.loss"."""
+    return origin.replace("()", "") if origin else None
+
+
+def _is_method(key):
+    parts = key.split(".")
+    return len(parts) >= 2 and parts[-2][:1].isupper()
+
+
+_PARAMETERS = {}
+
+
+def reference_parameters(key):
+    """The positional parameter names of a graded function or method ("cs_lib.layers.affine_forward" ->
+    ["x", "w", "b"]), read from the reference source (never from the student's code, which could rename
+    them), without importing it; [] when it cannot be found."""
+    if key in _PARAMETERS:
+        return _PARAMETERS[key]
+    import ast
+
+    from autograder.grading.trusted.reference import reference_source
+
+    names = []
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 1, -1):
+        source = reference_source(".".join(parts[:end]))
+        if source is None:
+            continue
+        scope = ast.parse(source).body
+        found = None
+        for part in parts[end:]:
+            found = next(
+                (
+                    node
+                    for node in scope
+                    if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.name == part
+                ),
+                None,
+            )
+            if found is None:
+                break
+            scope = found.body
+        if isinstance(found, ast.ClassDef):
+            found = next((n for n in found.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            method = True
+        else:
+            method = len(parts) - end >= 2
+        if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = [a.arg for a in [*found.args.posonlyargs, *found.args.args]]
+            if method and names:
+                names = names[1:]
+        break
+    _PARAMETERS[key] = names
+    return names

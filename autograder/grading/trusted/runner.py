@@ -170,7 +170,13 @@ def _read_exports(path, names):
 def main(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     started = time.monotonic()
-    channel = remote.Channel(spec["server_argv"], env=spec.get("server_env"), log=spec.get("server_log"))
+    channel = remote.Channel(
+        spec["server_argv"],
+        env=spec.get("server_env"),
+        log=spec.get("server_log"),
+        changes_in_place=spec.get("changes_in_place"),
+    )
+    remote.CURRENT.append(channel)
     student_modules = set(spec["student_modules"])
     finder = remote.install(channel, student_modules)
     labels = _Labels()
