@@ -19,8 +19,8 @@ import nbformat
 from autograder.common import paths
 from autograder.common.course import load_course
 from autograder.common.scoring import cell_score
-from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
 from autograder.grading.intake.cell_roles import restore_notebook_roles
+from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
 from autograder.grading.intake.integrity import scan_submission
 from autograder.grading.record.course_dir import nbgrader_api
 from autograder.grading.run.cgroups import release_cgroups
