@@ -131,6 +131,28 @@ def forge_reply():
     return 1
 
 
+def forge_deep_reply(seq):
+    # a reply with the right sequence number whose header nests 100,000 levels deep
+    import struct
+    head = b'{"seq": %d, "value": ' % seq + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    body = struct.pack("<Q", len(head)) + head + struct.pack("<Q", 0)
+    frame = struct.pack("<Q", len(body)) + body
+    for fd in range(3, 64):
+        try:
+            os.write(fd, frame)
+        except OSError:
+            pass
+    os._exit(0)
+
+
+def big_endian(n):
+    return np.arange(n, dtype=">f8") * 1.5, np.array([7], dtype=">i4"), np.float32(2.5).astype(">f4")
+
+
+def huge_answer():
+    return np.ones(400_000_000, dtype=bool)
+
+
 def object_dtype():
     return np.array([object(), 1], dtype=object)
 
@@ -315,6 +337,39 @@ def test_a_reply_forged_into_the_channel_is_detected(channel):
 
     with pytest.raises(remote.ProtocolError):
         forge_reply()
+
+
+def test_a_reply_nested_past_the_recursion_limit_is_a_wire_error_and_the_server_restarts(channel):
+    import student_mod
+
+    with pytest.raises(remote.ProtocolError, match="could not be read"):
+        student_mod.forge_deep_reply(channel.seq + 2)  # the getattr of the function is one request, the call the next
+    restarts = channel.restarts
+    assert student_mod.add(1, 2) == 3  # a fresh server
+    assert channel.restarts == restarts + 1
+
+
+def test_arrays_of_any_byte_order_arrive_with_their_values(channel):
+    from student_mod import big_endian
+
+    values, integers, scalar = big_endian(4)
+    assert values.dtype == np.float64 and values.tolist() == [0.0, 1.5, 3.0, 4.5]
+    assert integers.tolist() == [7] and float(scalar) == 2.5
+
+
+def test_an_answer_of_the_wrong_shape_is_refused_before_it_is_converted(channel):
+    import resource
+
+    from student_mod import huge_answer
+
+    from cs_lib.checks import CheckError, check_rel_error
+
+    answer = huge_answer()  # 400 MB of bools: 3.2 GB as float64
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckError, match=r"has shape \(400000000,\), expected \(3,\)"):
+        check_rel_error(answer, np.zeros(3), "scale")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, f"the check converted the wrong-shaped answer ({grown_mb:.0f} MB more)"
 
 
 def test_values_that_are_not_plain_data_never_cross(channel):

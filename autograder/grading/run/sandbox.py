@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.grading.run.cgroups import cgroups_usable, enter_cgroup
+from autograder.grading.run.quota import record_kernel
 
 KERNEL_NAME = "cs-sandbox"
 SANDBOX_ROOT = "/sandbox"
@@ -308,6 +309,7 @@ def _exec(profile, argv, connection_file=None):
 
 def launch(profile_path, connection_file, extra_args):
     profile = json.loads(Path(profile_path).read_text())
+    record_kernel(profile["runtime_dir"])  # the grader's watchdog on the shared folders may kill this pid
     limit_this_process(profile)
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra_args]
     # the kernel's own stdout/stderr (start-up notes, os.write(2, ...) from student code) go to a log

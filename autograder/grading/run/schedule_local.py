@@ -8,6 +8,7 @@ on_result in the calling thread, which alone writes the gradebook.
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import sys
 import time
@@ -96,4 +97,7 @@ def schedule(jobs, workers, on_result, workspace):
                 )
             if item not in running:
                 release_cgroups(Path(item.job["scratch"]) / "runtime")
+                # what this student's grading wrote (executed notebooks are installed by now) goes at once,
+                # not at the end of the batch: nothing of it stays on a shared /dev/shm for the next students
+                shutil.rmtree(item.job["scratch"], ignore_errors=True)
         time.sleep(0.05)

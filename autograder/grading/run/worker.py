@@ -25,6 +25,7 @@ from autograder.grading.intake.integrity import scan_submission
 from autograder.grading.record.course_dir import nbgrader_api
 from autograder.grading.run.cgroups import release_cgroups
 from autograder.grading.run.overlay import copy_overlay
+from autograder.grading.run.quota import SharedFolderQuota
 from autograder.grading.run.sandbox import KERNEL_NAME, Limits, write_kernelspec, write_profile
 from autograder.grading.run.trusted_run import TrustedRun, module_name, trusted_tests
 
@@ -322,10 +323,13 @@ def run(job):
     log = ""
     if notebooks:
         try:
-            outcome = autograde(course_dir, assignment.id, student)
+            with SharedFolderQuota(runtime, outbox, limits.workdir_mb * 2**20) as quota:
+                outcome = autograde(course_dir, assignment.id, student)
             log = outcome.get("log", "") + outcome.get("error", "")
             if not outcome.get("success"):
                 failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
+            if quota.message():
+                notes.append(quota.message())
         finally:
             release_cgroups(runtime)
     trusted.notebook_done()

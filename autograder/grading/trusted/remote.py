@@ -182,6 +182,7 @@ class Channel:
             except OSError:
                 pass
         self.process = None
+        self.generation += 1  # handles of the dead process are void from now on (RemoteModules re-import)
 
     def close(self):
         if self.alive():
@@ -195,11 +196,15 @@ class Channel:
         self.kill()
 
     def ensure(self):
-        if not self.alive():
-            if self.generation:
-                self.restarts += 1
-            self.kill()
-            self.start()
+        """Start the server if it is not running; True when that was a restart."""
+        if self.alive():
+            return False
+        restarted = self.process is not None or self.generation > 0
+        if restarted:
+            self.restarts += 1
+        self.kill()
+        self.start()
+        return restarted
 
     def timeout_message(self):
         doing = f" (in {self.current})" if self.current else ""
@@ -239,7 +244,9 @@ class Channel:
         """
         if self.deadline - time.monotonic() <= 0:
             raise StudentTimeout(self.timeout_message())
-        self.ensure()
+        if self.ensure() and request.get("op") not in ("import", "reset", "exit", "ping", "load_checkpoint"):
+            # the request names an object of the process that died: it is gone with it
+            raise StudentError("an object from an earlier run of the sandbox (it was restarted after a failure)")
         self.seq += 1
         request["seq"] = self.seq
         payload = self._dumps(request)
