@@ -189,6 +189,36 @@ if "ipykernel" not in _s.modules:
 import time as _time
 _time.sleep({CELL_TIMEOUT} - 1)
 """,
+    # zeroing the caller's arguments in place, so a reference computed from them after the call agrees
+    "inputs_zeroed": """
+def _zero(x):
+    if isinstance(x, list):
+        x[:] = [0] * len(x)
+    elif isinstance(x, np.ndarray):
+        x[...] = 0
+""",
+    # answers in big-endian byte order (an honest one must keep its values)
+    "big_endian": "",
+    # an answer of the wrong shape and 400 MB, which converting before the shape check would make 3.2 GB
+    "huge_answer": "",
+    # a reply nested 100,000 levels deep written into the grading channel
+    "deep_reply": """
+import os as _os, struct as _struct
+
+
+def _forge_deep():
+    head = b'{"seq": 1, "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    body = _struct.pack("<Q", len(head)) + head + _struct.pack("<Q", 0)
+    for fd in range(3, 40):
+        try:
+            _os.write(fd, _struct.pack("<Q", len(body)) + body)
+        except OSError:
+            pass
+""",
+    # reseeding the global generators (at import and in every call)
+    "reseed": """
+np.random.seed(0)
+""",
 }
 
 # the zero-effort functions each cheat uses: garbage that the cheat tries to pass off as right
@@ -239,6 +269,81 @@ def scale(x, k):
     _time.sleep(60)
     return np.zeros(3)
 """,
+    "inputs_zeroed": """
+def add(a, b):
+    return 0
+
+
+def scale(x, k):
+    _zero(x)
+    return np.zeros(len(x))
+""",
+    "big_endian": """
+def add(a, b):
+    return np.array(0, dtype=">f8")
+
+
+def scale(x, k):
+    return np.zeros(len(x), dtype=">f8")
+""",
+    "huge_answer": """
+def add(a, b):
+    return 0
+
+
+def scale(x, k):
+    return np.ones(400_000_000, dtype=bool)
+""",
+    "deep_reply": """
+def add(a, b):
+    _forge_deep()
+    return 0
+
+
+def scale(x, k):
+    return np.zeros(len(x))
+""",
+    "reseed": """
+def add(a, b):
+    np.random.seed(0)
+    return 0
+
+
+def scale(x, k):
+    np.random.seed(1)
+    return np.zeros(len(x))
+""",
+}
+# the correct functions of cheats whose correct variant does the cheat in its own body
+CORRECT_BODIES = {
+    "inputs_zeroed": """
+def add(a, b):
+    return a + b
+
+
+def scale(x, k):
+    result = np.asarray(x, dtype=float) * k
+    _zero(x)
+    return result
+""",
+    "big_endian": """
+def add(a, b):
+    return np.array(a + b, dtype=">f8")
+
+
+def scale(x, k):
+    return (np.asarray(x, dtype=float) * k).astype(">f8")
+""",
+    "reseed": """
+def add(a, b):
+    np.random.seed(0)
+    return a + b
+
+
+def scale(x, k):
+    np.random.seed(1)
+    return np.asarray(x, dtype=float) * k
+""",
 }
 
 
@@ -257,7 +362,7 @@ def evasion(tmp_path_factory):
     students = {"zero_effort": (False, student_module(None, ZERO)), "correct": (True, student_module(None, CORRECT))}
     for cheat in CHEATS:
         students[f"{cheat}__zero"] = (False, student_module(cheat, ZERO_BODIES.get(cheat, ZERO)))
-        students[f"{cheat}__correct"] = (True, student_module(cheat, CORRECT))
+        students[f"{cheat}__correct"] = (True, student_module(cheat, CORRECT_BODIES.get(cheat, CORRECT)))
     roster = root / "roster.csv"
     roster.write_text("id\n" + "".join(f"{student}\n" for student in students))
     init_course(course_dir, toy.course(), roster=roster, cell_timeout=CELL_TIMEOUT)
@@ -298,7 +403,8 @@ def test_a_cheat_in_a_zero_effort_submission_earns_what_zero_effort_earns(evasio
 
 # cheats that break the student's own work (the code dies at import, sleeps through its time, or
 # overwrites the notebook's exported variables): they may cost the cheater points, never gain any
-SELF_DEFEATING = {"early_exit", "time_exhaustion", "forged_channel"}
+# (or break the function's specification: a correct result that also zeroes its input changed its input)
+SELF_DEFEATING = {"early_exit", "time_exhaustion", "forged_channel", "inputs_zeroed"}
 
 
 @pytest.mark.parametrize("cheat", sorted(CHEATS))
