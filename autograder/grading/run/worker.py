@@ -251,12 +251,16 @@ def run(job):
         for name in assignment.student_files
         if (paths.REPO_ROOT / name).is_file()
     }
+    phases = {"setup": time.perf_counter() - started}
+    mark = time.perf_counter()
     findings = scan_submission(
         notebooks, student_files, _release_sources(job["release_dir"], assignment.notebooks), stubs
     )
 
     # the assignment's overlay is built and compiled once per run; only the student's own files differ
     own = {name: path for name, path in student_files.items() if name in assignment.student_files}
+    phases["scan"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     overlay = copy_overlay(job["overlay_base"], scratch / "overlay", own)
     limits = Limits(**job["limits"])
     tests = trusted_tests(job["source_dir"], assignment)
@@ -324,7 +328,10 @@ def run(job):
     if notebooks:
         try:
             with SharedFolderQuota(runtime, outbox, limits.workdir_mb * 2**20) as quota:
+                phases["prepare"] = time.perf_counter() - mark
+                mark = time.perf_counter()
                 outcome = autograde(course_dir, assignment.id, student)
+                phases["notebook"] = time.perf_counter() - mark
             log = outcome.get("log", "") + outcome.get("error", "")
             if not outcome.get("success"):
                 failure = "; ".join(_nbgrader_errors(log)) or "nbgrader autograde failed"
@@ -333,7 +340,10 @@ def run(job):
         finally:
             release_cgroups(runtime)
     trusted.notebook_done()
+    mark = time.perf_counter()
     summary = trusted.result()
+    phases["trusted wait"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     # the notebook is the unit of a hand-in: the tests of a notebook that was not handed in, or that
     # nbgrader could not run, score nothing
     autograded = course_dir / "autograded" / student / assignment.id
@@ -362,6 +372,9 @@ def run(job):
     result = _result(student, assignment, scores, target, course_dir, job, findings, started, failure, log, notes)
     # the trusted grader's own time (not counting its wait for the kernel, which it runs beside)
     result["trusted_seconds"] = summary.get("seconds", 0.0) - summary.get("waited", 0.0)
+    phases["scores"] = time.perf_counter() - mark
+    # where a student's grading time goes (the benchmark and the class report show it)
+    result["phases"] = {name: round(seconds, 3) for name, seconds in phases.items()}
     return result
 
 
