@@ -83,8 +83,9 @@ def specific(message):
     return bool(message) and not GENERIC.match(message)
 
 
-def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True, log=None):
-    """The assignment's Contract: every problem found, each naming what to change."""
+def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True, log=None, keep=None):
+    """The assignment's Contract: every problem found, each naming what to change (keep: a folder for the
+    executed notebooks of the grading run)."""
     assignment = course.assignment(assignment_id)
     contract = Contract(assignment.id)
     log = log or (lambda text: None)
@@ -97,7 +98,7 @@ def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True
         bench = contract_runs.Bench(course, assignment, root, contract)
         _check_declarations(bench, variants, contract)
         log(f"{assignment.id}: running the reference notebooks (grading run)")
-        bench.run_reference_notebooks()
+        bench.run_reference_notebooks(keep=keep)
         runs = [bench.reference_run(), bench.starter_run()]
         # building a run calls notebook: and file: variants' functions; one that raises is reported and left out
         planned = {v.name: bench.mutant_run(v) for v in variants if v.kind == "mutant" and v.name not in bench.invalid}

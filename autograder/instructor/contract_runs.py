@@ -85,12 +85,18 @@ class Bench:
 
     # --- the reference notebooks -----------------------------------------------------------------
 
-    def run_reference_notebooks(self):
+    def run_reference_notebooks(self, keep=None):
         """Run the notebooks as grading does (NBGRADER_EXECUTION set) and keep what their stateful tests read."""
         outbox = self.root / "outbox"
         outbox.mkdir(exist_ok=True)
         runs, self.exports = run_source_notebooks(
-            self.course, self.assignment, self.reference, self.root / "notebook-work", grading=True, outbox=outbox
+            self.course,
+            self.assignment,
+            self.reference,
+            self.root / "notebook-work",
+            grading=True,
+            keep=keep,
+            outbox=outbox,
         )
         ok, text = report(self.assignment, runs, grading=True)
         self.contract.notes += text.splitlines()[: len(runs)]

@@ -103,3 +103,35 @@ def report(assignment, runs, grading):
         )
         lines += [f"    {where}: {what}" for where, what in problems]
     return ok, "\n".join(lines)
+
+
+def contract_command(assignment_id):
+    """The pytest command that checks an assignment's contract as the course's test suite does."""
+    return f".venv/bin/python -m pytest -p no:randomly -n 0 'tests/test_contract.py::test_the_assignment_keeps_its_contract[{assignment_id}]'"
+
+
+def verify(course, assignment_ids, grading=False, keep=None, contract=True, fix_lint=False, jobs=None, out=print):
+    """`verify`: for each assignment, lint, the full-size run (unless grading) and the contract, printed as it
+    goes; True when everything holds."""
+    from autograder.instructor.contract import check_assignment
+    from autograder.instructor.lint import lint_assignment
+
+    all_ok = True
+    for assignment_id in assignment_ids:
+        assignment = course.assignment(assignment_id)
+        problems = lint_assignment(course, assignment, fix=fix_lint)
+        out(
+            f"{assignment_id}: lint " + ("ok" if not problems else "FAILED\n" + "\n".join(f"    {p}" for p in problems))
+        )
+        all_ok &= not problems
+        if not grading or not contract:
+            runs = verify_assignment(course, assignment_id, grading=grading, keep=keep)
+            ok, text = report(assignment, runs, grading)
+            out(text)
+            all_ok &= ok
+        if contract:
+            result = check_assignment(course, assignment_id, jobs=jobs, lint=False, keep=keep if grading else None)
+            out(result.text())
+            all_ok &= result.ok
+            out(f"{assignment_id}: the course's tests check this contract too: {contract_command(assignment_id)}")
+    return all_ok
