@@ -7,6 +7,7 @@ The student edition (`publish`) ships only the student commands.
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def cmd_new(args):
         course, args.assignment, args.title, module=args.module, notebook=args.notebook, summary=args.summary
     )
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {os.path.relpath(path)}")
     print(next_steps(args.assignment))
     return 0
 

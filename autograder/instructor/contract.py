@@ -23,6 +23,7 @@ go in parallel (`jobs`).
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.common import paths
+from autograder.common.course import CourseError
 from autograder.instructor import contract_runs
 from autograder.instructor.authoring import graded_functions
 from autograder.instructor.lint import lint_assignment
@@ -53,7 +55,8 @@ class Contract:
         self.problems.append(f"{self.assignment}: {text}")
 
     def text(self):
-        status = "holds" if self.ok else f"FAILED ({len(self.problems)} problems)"
+        count = len(self.problems)
+        status = "holds" if self.ok else f"FAILED ({count} problem{'s' if count != 1 else ''})"
         lines = [f"{self.assignment}: contract {status}"]
         lines += [f"  {line}" for line in self.notes]
         lines += [f"  - {line}" for line in self.problems]
@@ -95,11 +98,20 @@ def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True
         if lint:
             contract.problems += [f"{assignment.id}: lint: {line}" for line in lint_assignment(course, assignment)]
         variants = _variants(course, assignment, contract)
-        bench = contract_runs.Bench(course, assignment, root, contract)
+        try:
+            bench = contract_runs.Bench(course, assignment, root, contract)
+        except CourseError as error:  # a source the course cannot read: nothing else can be judged
+            contract.problem(str(error))
+            return contract
         _check_declarations(bench, variants, contract)
         log(f"{assignment.id}: running the reference notebooks (grading run)")
-        bench.run_reference_notebooks(keep=keep)
-        runs = [bench.reference_run(), bench.starter_run()]
+        try:
+            bench.run_reference_notebooks(keep=keep)
+        except (CourseError, subprocess.CalledProcessError) as error:
+            contract.problem(f"the reference's notebooks could not be run: {error}")
+        # the reference runs alone, so that its time is measured as grading would see it
+        reference = bench.execute(bench.reference_run())
+        runs = [bench.starter_run()]
         # building a run calls notebook: and file: variants' functions; one that raises is reported and left out
         planned = {v.name: bench.mutant_run(v) for v in variants if v.kind == "mutant" and v.name not in bench.invalid}
         for variant in variants:
@@ -112,7 +124,6 @@ def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True
         runs += [bench.alternatives_run(f"alternatives-{index}", group) for index, group in enumerate(rounds)]
         log(f"{assignment.id}: {len(runs)} trusted runs ({len(mutants)} mutants, {len(alternatives)} alternatives)")
         results = _run_all(bench, runs, jobs)
-        reference = results["reference"]
         _judge_reference(bench, reference, contract)
         _judge_starter(bench, results["starter"], contract)
         passing = {gid for gid, result in reference["tests"].items() if result["passed"]}
@@ -135,13 +146,17 @@ def check_assignment(course, assignment_id, jobs=None, workspace=None, lint=True
                     _alternative_problem(variant, lost, contract)
         _check_coverage(course, bench, variants, mutants, killed, contract)
         contract.notes.append(
-            f"{len(bench.tests)} test cells, {len(mutants)} mutants, {len(alternatives)} alternatives, "
+            f"{_count(bench.tests, 'test cell')}, {_count(mutants, 'mutant')}, {_count(alternatives, 'alternative')}, "
             f"{bench.trusted_runs} trusted runs, {time.monotonic() - started:.1f} s"
         )
     finally:
         if workspace is None:
             shutil.rmtree(root, ignore_errors=True)
     return contract
+
+
+def _count(items, noun):
+    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
 
 
 def _scratch():
