@@ -194,7 +194,9 @@ def test_a_locked_imports_cell_and_the_next_test_cell_are_separate_import_blocks
 
 
 def test_an_unsorted_cell_is_reported_on_its_line_and_fixed_cell_by_cell(tmp_path):
-    path = _notebook_project(tmp_path, LOCKED_IMPORTS_THEN_TEST.replace("import os\nimport sys\n", "import sys\nimport os\n"))
+    path = _notebook_project(
+        tmp_path, LOCKED_IMPORTS_THEN_TEST.replace("import os\nimport sys\n", "import sys\nimport os\n")
+    )
     problems = lint_file(path, tmp_path)
     assert problems[0].startswith("solutions/a9/nb.py:8:1: I001"), problems
     assert lint_file(path, tmp_path, fix=True) == []
