@@ -107,3 +107,22 @@ def test_repeated_grade_ids_are_rejected(tmp_path):
     path.write_text('# %% test="t" points=1\nassert True\n\n# %% test="t" points=1\nassert True\n')
     with pytest.raises(CourseError, match="grade ids must be unique"):
         source_notebook(path, load_course(), "a1")
+
+
+def test_readme_tables_and_counts_follow_course_toml():
+    import dataclasses
+
+    from autograder.common import paths
+    from autograder.instructor.release import readme_with_links
+
+    course = load_course()
+    sixth = dataclasses.replace(course.assignments[0], id="a6", title="Depthwise convolution", summary="depthwise")
+    six = dataclasses.replace(course, assignments=course.assignments + (sixth,))
+    readme = readme_with_links(six, paths.README.read_text())
+    assert "<!-- assignment-count -->Six<!-- /assignment-count --> autograded Jupyter assignments" in readme
+    assert "| A6 | Depthwise convolution | depthwise |" in readme
+    assert readme.count("| A1 | ") == 1 and "assignments/a6/linear_classifiers.ipynb" in readme
+    student = readme_with_links(six, (paths.REPO_ROOT / "student_edition" / "README.md").read_text())
+    assert "in <!-- assignment-count -->six<!-- /assignment-count --> Jupyter assignments" in student
+    # what the committed README says now is what the course says
+    assert readme_with_links(course, paths.README.read_text()) == paths.README.read_text()

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import toy
+from autograder.common.course import load_course
 from autograder.grading.run.sandbox import bwrap_works
+from autograder.instructor.demo import graded, half_done_files
 from test_packaging import readme_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,15 +29,16 @@ def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_par
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for assignment in ("a1", "a2", "a3", "a4", "a5"):
-        assert f"\n{assignment}: " in result.stdout
+    course = load_course()
+    for assignment in course.assignments:
+        assert f"\n{assignment.id}: " in result.stdout
     with open(tmp_path / "course" / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"reference", "starter", "halfdone"}
     assert float(rows["starter"]["total"]) == 0
     assert 0 < float(rows["halfdone"]["total"]) < float(rows["reference"]["total"])
     pages = list((tmp_path / "course" / "feedback").rglob("*.html"))
-    assert len(pages) == 15  # three students, five notebooks
+    assert len(pages) == 3 * sum(len(a.notebooks) for a in course.assignments)  # three students, every notebook
     if bwrap_works():
         assert "sandbox: no network" in result.stdout
         return
@@ -45,3 +49,15 @@ def test_the_readme_main_job_grades_reference_full_starter_zero_and_halfdone_par
     if os.environ.get("CI"):
         pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
     pytest.skip(f"bubblewrap is not usable here, so the demo's sandbox was not tested ({missing[:160]})")
+
+
+def test_the_half_done_student_has_half_of_the_graded_functions_even_in_one_file():
+    course = toy.course()
+    assignment = course.assignment("t1")
+    assert graded(course, assignment) == [("cs_lib/toy_student.py", "add"), ("cs_lib/toy_student.py", "scale")]
+    half = half_done_files(course, assignment)["cs_lib/toy_student.py"]
+    namespace = {}
+    exec(compile(half, "toy_student.py", "exec"), namespace)
+    assert namespace["add"](2, 3) == 5
+    with pytest.raises(NotImplementedError, match="scale: return np.asarray"):
+        namespace["scale"]([1, 2], 3)

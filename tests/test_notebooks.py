@@ -1,6 +1,7 @@
 """Every source notebook, run top to bottom with the reference solutions offline on the embedded
-dataset, scores full marks within its budget and shows every effect its text states: as nbgrader grades
-it (NBGRADER_EXECUTION set, heavy cells at quick sizes) and as a student runs it (full sizes)."""
+dataset, scores full marks within its budget and shows every effect its text states as a student runs
+it (full sizes). The run as nbgrader grades it (NBGRADER_EXECUTION set, heavy cells at quick sizes) is
+part of the assignment contract (tests/test_contract.py), which also judges its exported variables."""
 
 import pytest
 
@@ -9,12 +10,6 @@ from autograder.instructor.verify import report, verify_assignment
 from cs_lib.notebook import NOT_SEEN
 
 ASSIGNMENTS = [assignment.id for assignment in load_course().assignments]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment_id", [pytest.param(a, marks=getattr(pytest.mark, a)) for a in ASSIGNMENTS])
-def test_grading_run_of_the_source_notebook_scores_full_marks_within_the_budget(assignment_id):
-    check_runs(assignment_id, grading=True)
 
 
 @pytest.mark.slow

@@ -47,8 +47,11 @@ def _string_literal(text):
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def make_stub(source, filename="<reference>"):
-    """The starter version of a reference module: every solution region becomes a NotImplementedError."""
+def make_stub(source, filename="<reference>", keep=()):
+    """The starter version of a reference module: every solution region becomes a NotImplementedError.
+
+    Regions inside the functions named in keep ("f", "Class.method") keep their reference code instead: a
+    partly done student file, as the demo's half-done student hands in."""
     lines = source.splitlines()
     out = []
     index = 0
@@ -79,6 +82,11 @@ def make_stub(source, filename="<reference>"):
         name = _enclosing_name(lines, start, len(indent))
         if not name:
             raise CourseError(f"{filename}:{start + 1}: a solution region must be inside a function or method")
+        if name in keep:
+            out += lines[start + 2 : end]
+            regions += 1
+            index = end + 1
+            continue
         out.append(f"{indent}# TODO: {hint}")
         literal = _string_literal(f"{name}: {hint}")
         single = f"{indent}raise NotImplementedError({literal})"
@@ -91,3 +99,17 @@ def make_stub(source, filename="<reference>"):
     if regions == 0:
         raise CourseError(f"{filename}: a reference module in solutions/cs_lib must mark at least one solution region")
     return STUB_HEADER + "\n".join(out) + "\n"
+
+
+def graded_functions(source, filename="<reference>"):
+    """The functions and methods ("f", "Class.method") that hold solution regions, in file order."""
+    lines = source.splitlines()
+    names = []
+    for index, line in enumerate(lines):
+        if line.strip() == BEGIN:
+            name = _enclosing_name(lines, index, len(line) - len(line.lstrip()))
+            if not name:
+                raise CourseError(f"{filename}:{index + 1}: a solution region must be inside a function or method")
+            if name not in names:
+                names.append(name)
+    return names

@@ -3,7 +3,8 @@
 1. `init`: a course directory with a SQLite gradebook and a roster of three students;
 2. submissions: for every assignment a zip per student --
    ``reference`` (the instructor's solutions), ``starter`` (the untouched release) and
-   ``halfdone`` (the first half of the solution cells and of the cs_lib files done);
+   ``halfdone`` (the first half of the notebook's solution cells and of the graded cs_lib functions done,
+   the rest left as stubs);
 3. `collect`, `grade` (parallel, sandboxed), `feedback` and `export`;
 4. the grade table, with the paths of grades.csv and the feedback pages.
 """
@@ -25,6 +26,7 @@ from autograder.grading.record.course_dir import init_course, roster_ids
 from autograder.grading.report.export import export
 from autograder.grading.report.feedback import feedback
 from autograder.grading.run.batch import grade, table
+from autograder.instructor.authoring import graded_functions, make_stub
 from autograder.instructor.verify import make_reference_files
 
 STUDENTS = ("reference", "starter", "halfdone")
@@ -80,19 +82,47 @@ def reference_files(course, assignment, workspace):
     return {name: cache / name for name in assignment.extra_files}
 
 
+def graded(course, assignment):
+    """[(student file, function)] of every graded function of the assignment, in course order."""
+    references = course.references()
+    return [
+        (name, function)
+        for name in assignment.student_files
+        for function in graded_functions(references[name].read_text(), str(references[name]))
+    ]
+
+
+def half_done_files(course, assignment):
+    """{student file: source} with the first half (rounded down) of the graded functions done and the rest
+    left as stubs: a student who is halfway, whatever the number of files."""
+    references = course.references()
+    functions = graded(course, assignment)
+    done = functions[: len(functions) // 2]
+    return {
+        name: make_stub(references[name].read_text(), str(references[name]), keep={f for n, f in done if n == name})
+        for name in assignment.student_files
+    }
+
+
 def make_submissions(course, assignment, release_dir, out_dir, workspace):
     """Write <student>.zip for the three sample students; return the folder."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     references = course.references()
     extra = reference_files(course, assignment, workspace)
-    half = assignment.student_files[: (len(assignment.student_files) + 1) // 2]
-    plans = {
-        "reference": (1.0, set(assignment.student_files), True),
-        "starter": (0.0, set(), False),
-        "halfdone": (0.5, set(half), True),
+    reference = {name: references[name].read_text() for name in assignment.student_files}
+    starter = {
+        name: (paths.REPO_ROOT / name).read_text()
+        if (paths.REPO_ROOT / name).is_file()
+        else make_stub(reference[name], str(references[name]))
+        for name in assignment.student_files
     }
-    for student, (fraction, solved_files, with_extra) in plans.items():
+    plans = {
+        "reference": (1.0, reference, True),
+        "starter": (0.0, starter, False),
+        "halfdone": (0.5, half_done_files(course, assignment), True),
+    }
+    for student, (fraction, files, with_extra) in plans.items():
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in assignment.notebooks:
@@ -100,9 +130,8 @@ def make_submissions(course, assignment, release_dir, out_dir, workspace):
                 source = source_notebook(assignment.source_notebook(name), course, assignment.id)
                 notebook = solved_notebook(release, source, fraction)
                 archive.writestr(f"{assignment.id}/{name}.ipynb", nbformat.writes(notebook))
-            for name in assignment.student_files:
-                origin = references[name] if name in solved_files else paths.REPO_ROOT / name
-                archive.write(origin, name)
+            for name, text in files.items():
+                archive.writestr(name, text)
             if with_extra:
                 for name, path in extra.items():
                     archive.write(path, f"{assignment.id}/{name}")
