@@ -184,6 +184,26 @@ def cmd_export(args):
     return 0
 
 
+def cmd_similarity(args):
+    from autograder.grading.report.similarity import similarity, table
+
+    course = load_course()
+    result = similarity(args.course_dir, course, args.assignment, threshold=args.threshold, hold=args.hold)
+    print(table(result))
+    return 0
+
+
+def _share(text):
+    """A share of a student's code: 0.6 or 60%."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share: write e.g. 0.6 or 60%") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (or 0% and 100%)")
+    return value
+
+
 def cmd_review(args):
     from autograder.grading.record import review
 
@@ -191,6 +211,7 @@ def cmd_review(args):
         if args.accept or args.reject:
             raise CourseError("name the student to decide on: review COURSE ASSIGNMENT STUDENT --accept|--reject")
         print(review.table(review.held_submissions(args.course_dir, args.assignment)))
+        print(review.similarity_table(review.similar_work(args.course_dir, args.assignment)))
         return 0
     if args.accept == args.reject:
         raise CourseError("say --accept (restore the automatic points) or --reject (keep them at 0), with --reason")
@@ -435,7 +456,8 @@ def _add_ta_commands(commands):
         "review",
         help="submissions held for review: list them, or accept/reject one with a reason",
         description="Without STUDENT: list the submissions whose automatic points are withheld because the "
-        "tamper scan flagged them, with findings, points and decisions. With STUDENT and --accept (restore the "
+        "tamper scan (or `similarity --hold`) flagged them, with findings, points and decisions, and every pair "
+        "`similarity` flagged. With STUDENT and --accept (restore the "
         "automatic points) or --reject (keep them at 0) and --reason: record the decision (who, when, why) in "
         "the gradebook; export shows it and a regrade of the same submission keeps it.",
     )
@@ -448,6 +470,34 @@ def _add_ta_commands(commands):
     review.add_argument("--reason", help="why (required with --accept or --reject)")
     review.add_argument("--by", help="who decides (default: your user name)")
     review.set_defaults(func=cmd_review)
+
+    from autograder.grading.report.similarity import DEFAULT_THRESHOLD
+
+    similarity = commands.add_parser(
+        "similarity",
+        help="find pairs of students whose work is too alike (copydetect, MOSS-style winnowing)",
+        description="Compare every pair of collected submissions of ASSIGNMENT (their cs_lib files and the code of "
+        "their solution cells; starter stubs, provided code and release cells never count) and print the pairs "
+        "where one student's code is found in the other's at or above --threshold. Writes "
+        "COURSE_DIR/similarity/<assignment>/report.html (copydetect's report, inert) and records the pairs in the "
+        "gradebook: `review` lists them, `export` shows them. Points are withheld only with --hold.",
+    )
+    similarity.add_argument("course_dir", type=Path)
+    similarity.add_argument("assignment")
+    similarity.add_argument(
+        "--threshold",
+        type=_share,
+        default=DEFAULT_THRESHOLD,
+        help=f"share of a student's own code found in the other's that flags a pair, e.g. 0.6 or 60%% "
+        f"(default {DEFAULT_THRESHOLD:g})",
+    )
+    similarity.add_argument(
+        "--hold",
+        action="store_true",
+        help="also withhold the automatic points of every flagged, graded submission until a TA decides with "
+        "`review COURSE ASSIGNMENT STUDENT --accept|--reject --reason ...`",
+    )
+    similarity.set_defaults(func=cmd_similarity)
 
     formgrader = commands.add_parser(
         "formgrader",

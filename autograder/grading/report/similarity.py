@@ -1,0 +1,394 @@
+"""`similarity`: pairs of students whose work on an assignment is too alike to be independent.
+
+    python -m autograder similarity COURSE a1 [--threshold 0.5] [--hold]
+
+What is compared: per student, one document of everything they wrote for the assignment -- their
+collected cs_lib files (submitted/<student>/<a>/_student_files/cs_lib/...) and the code of the notebook's
+solution cells. Which cells those are comes from the release notebook (its nbgrader roles, matched by
+grade id), never from the submission's own metadata. A file or cell a student left out counts as the
+starter's.
+
+How: copydetect (winnowing, as MOSS). Code is tokenised (names become V, F or O, strings S; comments and
+whitespace go), so renaming variables, rewording comments and reformatting change nothing, and k-grams
+of the tokens are hashed and winnowed into fingerprints, so moving functions around changes little.
+Fingerprints of the boilerplate never count: the released stubs and provided code (the course's
+cs_lib), every code cell of the release notebooks, and the starter document itself (what a student who
+changed nothing would hand in, so the seams between files are boilerplate too). A pair's overlap is
+copydetect's: the share of one student's own code (boilerplate left out) that the other's contains.
+A pair is flagged when either side's overlap reaches the threshold and at least MIN_TOKENS tokens
+match (tiny pieces of obvious code alike are not evidence). Every pair is first screened by the share
+of fingerprints the two have in common (cheap set intersections); only pairs that share at least
+SCREEN times the threshold are compared by copydetect. For a flagged pair, each side's functions (split
+with ast; a cell without functions is one piece) are compared with the other's whole work, and the
+function with the most matching tokens is named: "similar to bob_2: 91 % of svm_loss_vectorized".
+
+Writes COURSE/similarity/<a>/: report.html (copydetect's report of the flagged pairs, student code
+escaped, made self-contained and inert), code/<student>.py (the documents compared) and boilerplate/;
+records the flagged pairs in the gradebook (review lists them, export shows them); with hold, holds
+each flagged, graded submission for review (review --accept/--reject decides).
+"""
+
+import ast
+import io
+import itertools
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.common import paths
+
+NOISE = 25  # copydetect's noise threshold: the shortest match (in tokenised characters) that counts
+GUARANTEE = 30  # every match this long is found; winnowing keeps one fingerprint per window of 6
+DEFAULT_THRESHOLD = 0.5
+MIN_TOKENS = 100
+SCREEN = 0.5
+# collect's layout (autograder.grading.intake.collect), which report/ may not import
+STUDENT_FILES_DIR = "_student_files"
+PLAIN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass
+class Piece:
+    """One file or solution cell of a student's work."""
+
+    label: str
+    text: str
+
+
+@dataclass
+class Side:
+    """What one student of a flagged pair has in common with the other."""
+
+    student: str
+    overlap: float
+    function: str = ""
+    function_overlap: float = 0.0
+
+
+@dataclass
+class Pair:
+    first: Side
+    second: Side
+    tokens: int
+
+    @property
+    def overlap(self):
+        return max(self.first.overlap, self.second.overlap)
+
+
+@dataclass
+class Result:
+    assignment_id: str
+    threshold: float
+    students: list
+    pairs: list
+    report: Path = None
+    compared: int = 0
+    screened: int = 0
+    skipped: list = field(default_factory=list)
+    holds: dict = field(default_factory=dict)
+
+
+def _code_cells(path):
+    """[(grade id or None, nbgrader metadata, source)] of a notebook's code cells, read as plain JSON: only the
+    sources are wanted, and a submitted notebook that nbformat would refuse still has code to compare."""
+    try:
+        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    found = []
+    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        meta = meta if isinstance(meta, dict) else {}
+        source = cell.get("source", "")
+        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
+        grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
+        found.append((grade_id, meta, source))
+    return found
+
+
+def _release(course_dir, assignment, name):
+    return Path(course_dir) / "release" / assignment.id / f"{name}.ipynb"
+
+
+def solution_cell_ids(course_dir, assignment):
+    """{notebook: [grade ids of its solution code cells, in order]}, from the release notebooks."""
+    return {
+        name: [
+            grade_id
+            for grade_id, meta, _ in _code_cells(_release(course_dir, assignment, name))
+            if grade_id and meta.get("solution")
+        ]
+        for name in assignment.notebooks
+    }
+
+
+def _release_cells(course_dir, assignment):
+    """({notebook: {grade id: source}}, [the source of every code cell]) of the release notebooks."""
+    cells, code = {}, []
+    for name in assignment.notebooks:
+        found = _code_cells(_release(course_dir, assignment, name))
+        cells[name] = {grade_id: source for grade_id, _, source in found if grade_id}
+        code += [source for _, _, source in found]
+    return cells, code
+
+
+def _submitted_cells(path):
+    """{grade id: source} of a submitted notebook's code cells (the first cell of each grade id)."""
+    found = {}
+    for grade_id, _, source in _code_cells(path):
+        if grade_id and grade_id not in found:
+            found[grade_id] = source
+    return found
+
+
+def stub_text(name):
+    """The starter version of a student file as released (the course's cs_lib); empty when there is none."""
+    path = paths.REPO_ROOT / name
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
+def student_pieces(submission_dir, assignment, roles, release_cells):
+    """[Piece] of one submission: its cs_lib files, then its solution cells (the starter's where missing)."""
+    pieces = []
+    root = Path(submission_dir) / STUDENT_FILES_DIR
+    for name in assignment.student_files:
+        path = root / name
+        own = path.is_file() and not path.is_symlink()
+        text = path.read_text(encoding="utf-8", errors="replace") if own else stub_text(name)
+        pieces.append(Piece(name, text))
+    for notebook, grade_ids in roles.items():
+        submitted = _submitted_cells(Path(submission_dir) / f"{notebook}.ipynb")
+        for grade_id in grade_ids:
+            text = submitted.get(grade_id, release_cells[notebook].get(grade_id, ""))
+            pieces.append(Piece(f"{notebook} cell {grade_id}", text))
+    return pieces
+
+
+def starter_pieces(assignment, roles, release_cells):
+    """The pieces of a student who changed nothing."""
+    pieces = [Piece(name, stub_text(name)) for name in assignment.student_files]
+    for notebook, grade_ids in roles.items():
+        pieces += [Piece(f"{notebook} cell {g}", release_cells[notebook].get(g, "")) for g in grade_ids]
+    return pieces
+
+
+def document(pieces):
+    """The text copydetect compares: the pieces in course order, each under a comment naming it."""
+    return "".join(f"# ---- {piece.label}\n{piece.text.rstrip()}\n\n\n" for piece in pieces)
+
+
+def units(pieces):
+    """[(name, source)]: every function (methods as Class.method) of the pieces; a piece without any, or
+    one that does not parse, is one unit named after the piece."""
+    found = []
+    for piece in pieces:
+        try:
+            tree = ast.parse(piece.text)
+        except (SyntaxError, ValueError):
+            found.append((piece.label, piece.text))
+            continue
+        lines = piece.text.splitlines(keepends=True)
+        own = []
+        for node in tree.body:
+            members = [node] if not isinstance(node, ast.ClassDef) else node.body
+            for member in members:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    name = member.name if member is node else f"{node.name}.{member.name}"
+                    own.append((name, "".join(lines[member.lineno - 1 : member.end_lineno])))
+        found += own or [(piece.label, piece.text)]
+    return found
+
+
+def _fingerprint(path_or_name, boilerplate, text=None):
+    from copydetect import CodeFingerprint
+
+    stream = io.StringIO(text) if text is not None else None
+    window = GUARANTEE - NOISE + 1
+    return CodeFingerprint(str(path_or_name), NOISE, window, boilerplate, language="python", fp=stream)
+
+
+def boilerplate_hashes(texts):
+    """copydetect's boilerplate: every k-gram hash (no winnowing) of the given texts."""
+    import numpy as np
+    from copydetect import CodeFingerprint
+
+    hashes = set()
+    for text in texts:
+        hashes |= CodeFingerprint("boilerplate.py", NOISE, 1, language="python", fp=io.StringIO(text)).hashes
+    return np.unique(np.array(sorted(hashes), dtype=np.int64))
+
+
+def _screen(fingerprints, floor):
+    """Index pairs (i, j) whose shares of common fingerprints reach `floor` on either side."""
+    sets = [frozenset(int(h) for h in fp.hashes) for fp in fingerprints]
+    for i, j in itertools.combinations(range(len(sets)), 2):
+        small, large = (sets[i], sets[j]) if len(sets[i]) <= len(sets[j]) else (sets[j], sets[i])
+        if not small:
+            continue
+        if len(small & large) >= floor * len(small):
+            yield i, j
+
+
+def unit_fingerprints(pieces, boilerplate):
+    """[(name, fingerprint)] of a student's units that have code of their own (boilerplate left out)."""
+    found = []
+    for name, source in units(pieces):
+        fingerprint = _fingerprint("unit.py", boilerplate, source)
+        if fingerprint.hashes:
+            found.append((name, fingerprint))
+    return found
+
+
+def _best_unit(own_units, other_fingerprint):
+    """(name, overlap) of the unit with the most tokens found in the other side's work."""
+    from copydetect import compare_files
+
+    best = ("", 0.0, 0)
+    for name, fingerprint in own_units:
+        tokens, (share, _), _ = compare_files(fingerprint, other_fingerprint)
+        if tokens > best[2]:
+            best = (name, float(share), int(tokens))
+    return best[:2]
+
+
+def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD, out_dir=None):
+    """Compare every pair of the assignment's submissions; write the documents and the report; return a Result."""
+    from copydetect import compare_files
+
+    from autograder.grading.report.similarity_report import write_report
+
+    if not 0 < threshold <= 1:
+        raise ValueError(f"the threshold is a share of a student's code, between 0 and 1 (got {threshold})")
+    assignment = course.assignment(assignment_id)
+    course_dir = Path(course_dir)
+    out_dir = Path(out_dir or course_dir / "similarity" / assignment_id)
+    roles = solution_cell_ids(course_dir, assignment)
+    release_cells, release_code = _release_cells(course_dir, assignment)
+    code_dir, boilerplate_dir = out_dir / "code", out_dir / "boilerplate"
+    for folder in (code_dir, boilerplate_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    starter = document(starter_pieces(assignment, roles, release_cells))
+    provided = {
+        path.relative_to(paths.CS_LIB).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+        for path in sorted(paths.CS_LIB.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+    boilerplate_texts = {"starter.py": starter, "release_cells.py": "\n\n".join(release_code)}
+    boilerplate_texts |= {f"cs_lib__{name.replace('/', '__')}": text for name, text in provided.items()}
+    for name, text in boilerplate_texts.items():
+        (boilerplate_dir / name).write_text(text, encoding="utf-8")
+    boilerplate = boilerplate_hashes(boilerplate_texts.values())
+
+    result = Result(assignment_id=assignment_id, threshold=threshold, students=[], pairs=[])
+    pieces = {}
+    for folder in sorted((course_dir / "submitted").glob(f"*/{assignment_id}")):
+        student = folder.parent.name
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        if not PLAIN_ID.match(student):
+            result.skipped.append(f"{student!r}: not a roster id (letters, digits, - _ . only); not compared")
+            continue
+        pieces[student] = student_pieces(folder, assignment, roles, release_cells)
+        (code_dir / f"{student}.py").write_text(document(pieces[student]), encoding="utf-8")
+    result.students = list(pieces)
+    fingerprints = [_fingerprint(code_dir / f"{student}.py", boilerplate) for student in result.students]
+
+    compared = {}
+    for i, j in _screen(fingerprints, SCREEN * threshold):
+        compared[i, j] = compare_files(fingerprints[i], fingerprints[j])
+    result.compared = len(compared)
+    result.screened = len(result.students) * (len(result.students) - 1) // 2 - len(compared)
+    flagged = {}
+    for (i, j), (tokens, (share_i, share_j), _) in compared.items():
+        if max(share_i, share_j) >= threshold and tokens >= MIN_TOKENS:
+            flagged[i, j] = (float(share_i), float(share_j), int(tokens))
+    own_units = {}
+    for (i, j), (share_i, share_j, tokens) in sorted(flagged.items(), key=lambda item: -max(item[1][:2])):
+        first, second = result.students[i], result.students[j]
+        sides = []
+        for student, share, other in ((first, share_i, j), (second, share_j, i)):
+            if student not in own_units:
+                own_units[student] = unit_fingerprints(pieces[student], boilerplate)
+            name, function_share = _best_unit(own_units[student], fingerprints[other])
+            sides.append(Side(student, share, name, function_share))
+        result.pairs.append(Pair(sides[0], sides[1], tokens))
+    result.report = write_report(
+        out_dir / "report.html", code_dir, boilerplate_dir, result, fingerprints, compared, flagged, NOISE, GUARANTEE
+    )
+    return result
+
+
+def pair_rows(pairs):
+    """The gradebook rows of the flagged pairs (autograder.grading.record.similarity_pairs), both directions."""
+    rows = []
+    for pair in pairs:
+        for own, other in ((pair.first, pair.second), (pair.second, pair.first)):
+            rows.append(
+                {
+                    "student": own.student,
+                    "other": other.student,
+                    "overlap": own.overlap,
+                    "other_overlap": other.overlap,
+                    "tokens": pair.tokens,
+                    "function": own.function or None,
+                    "function_overlap": own.function_overlap if own.function else None,
+                }
+            )
+    return rows
+
+
+def similarity(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD, hold=False):
+    """find_similar, then record the flagged pairs in the gradebook (and, with hold, hold their submissions)."""
+    from autograder.grading.record.course_dir import course_gradebook
+    from autograder.grading.record.review import hold_similar
+    from autograder.grading.record.similarity_pairs import describe_pair, replace_pairs
+
+    result = find_similar(course_dir, course, assignment_id, threshold)
+    rows = pair_rows(result.pairs)
+    with course_gradebook(course_dir) as gradebook:
+        replace_pairs(gradebook, assignment_id, rows, threshold)
+        if hold:
+            findings = {}
+            for row in rows:
+                findings.setdefault(row["student"], []).append(describe_pair(row))
+            for student, found in findings.items():
+                result.holds[student] = hold_similar(gradebook, assignment_id, student, found, course_dir=course_dir)
+    return result
+
+
+def table(result):
+    """Plain text for the TA: one line per flagged pair, then what was compared and where the report is."""
+    from autograder.grading.record.similarity_pairs import percent
+
+    lines = []
+    if result.pairs:
+        lines.append(f"{'pair':<36} {'overlap':<16} most overlap in")
+        for pair in result.pairs:
+            names = f"{pair.first.student} ~ {pair.second.student}"
+            overlap = f"{percent(pair.first.overlap)} / {percent(pair.second.overlap)}"
+            where = "; ".join(
+                f"{side.student}: {side.function} ({percent(side.function_overlap)})"
+                for side in (pair.first, pair.second)
+                if side.function
+            )
+            lines.append(f"{names:<36} {overlap:<16} {where}")
+    for student, outcome in sorted(result.holds.items()):
+        what = {
+            "held": "automatic points withheld for review (review --accept/--reject decides)",
+            "not graded": "not graded yet, so nothing to withhold (run grade, then similarity --hold)",
+        }.get(outcome, f"{outcome} by a TA before; the decision stands")
+        lines.append(f"{student}: {what}")
+    lines += [f"skipped {item}" for item in result.skipped]
+    count = len(result.students)
+    lines.append(
+        f"{len(result.pairs)} pair(s) of {count} students at or above {percent(result.threshold)} "
+        f"({count * (count - 1) // 2} pairs: {result.compared} compared by copydetect, {result.screened} screened "
+        f"out sharing under {percent(SCREEN * result.threshold)} of their fingerprints); report: {result.report}"
+    )
+    return "\n".join(lines)
