@@ -536,21 +536,27 @@ def reorder(text):
     return head + "\n\n".join(pieces) + "".join(lines[blocks[-1][1] :])
 
 
-def _body(function, variant, disguise):
-    body = VARIANTS[function][variant] if function in VARIANTS else CELL_VARIANTS[function][variant]
+def _body(function, variant, disguise, mutate=None):
+    """The function's code in `variant` (an index, or {function: index}), disguised; mutate(function, body) may
+    rewrite it further (the benchmark makes every synthetic student different with it)."""
+    index = variant[function] if isinstance(variant, dict) else variant
+    body = VARIANTS[function][index] if function in VARIANTS else CELL_VARIANTS[function][index]
+    body = textwrap.dedent(body).strip("\n") + "\n"
+    if mutate is not None:
+        body = mutate(function, body)
     if disguise in ("rename", "all"):
         body = rename(body)
     return body
 
 
-def student_files(variant, disguise=None, only=None):
+def student_files(variant, disguise=None, only=None, mutate=None):
     """{"cs_lib/...": text}: the A1 stubs with every TODO filled by `variant` (or only the functions in `only`)."""
     files = {}
     for name in A1_FILES:
         text = stub(name)
         for function in TODO[name]:
             if only is None or function in only:
-                text = _fill(text, function, _body(function, variant, disguise))
+                text = _fill(text, function, _body(function, variant, disguise, mutate))
         if disguise in ("reorder", "all"):
             text = reorder(text)
         if disguise in ("comments", "all"):
@@ -561,7 +567,7 @@ def student_files(variant, disguise=None, only=None):
     return files
 
 
-def solution_cells(release, variant, disguise=None):
+def solution_cells(release, variant, disguise=None, mutate=None):
     """{grade id: source} of the notebook's solution code cells written with `variant`."""
     cells = {}
     for cell in release.cells:
@@ -569,7 +575,7 @@ def solution_cells(release, variant, disguise=None):
         grade_id = meta.get("grade_id")
         if cell.cell_type != "code" or not meta.get("solution") or grade_id not in CELL_VARIANTS:
             continue
-        body = _body(grade_id, variant, disguise)
+        body = _body(grade_id, variant, disguise, mutate)
         if "# YOUR CODE HERE" in cell.source and cell.source.strip() != "# YOUR CODE HERE\nraise NotImplementedError()":
             lines = cell.source.splitlines(keepends=True)
             start = next(i for i, line in enumerate(lines) if "# YOUR CODE HERE" in line)

@@ -28,33 +28,31 @@ records the flagged pairs in the gradebook (review lists them, export shows them
 each flagged, graded submission for review (review --accept/--reject decides).
 """
 
-import ast
 import io
 import itertools
-import json
 import re
 import shutil
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.common import paths
+from autograder.grading.report.similarity_documents import (
+    document,
+    release_cells,
+    solution_cell_ids,
+    starter_pieces,
+    student_pieces,
+    units,
+)
 
 NOISE = 25  # copydetect's noise threshold: the shortest match (in tokenised characters) that counts
 GUARANTEE = 30  # every match this long is found; winnowing keeps one fingerprint per window of 6
 DEFAULT_THRESHOLD = 0.5
 MIN_TOKENS = 100
 SCREEN = 0.5
-# collect's layout (autograder.grading.intake.collect), which report/ may not import
-STUDENT_FILES_DIR = "_student_files"
 PLAIN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-@dataclass
-class Piece:
-    """One file or solution cell of a student's work."""
-
-    label: str
-    text: str
 
 
 @dataclass
@@ -89,119 +87,7 @@ class Result:
     screened: int = 0
     skipped: list = field(default_factory=list)
     holds: dict = field(default_factory=dict)
-
-
-def _code_cells(path):
-    """[(grade id or None, nbgrader metadata, source)] of a notebook's code cells, read as plain JSON: only the
-    sources are wanted, and a submitted notebook that nbformat would refuse still has code to compare."""
-    try:
-        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return []
-    found = []
-    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
-        meta = meta if isinstance(meta, dict) else {}
-        source = cell.get("source", "")
-        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
-        grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
-        found.append((grade_id, meta, source))
-    return found
-
-
-def _release(course_dir, assignment, name):
-    return Path(course_dir) / "release" / assignment.id / f"{name}.ipynb"
-
-
-def solution_cell_ids(course_dir, assignment):
-    """{notebook: [grade ids of its solution code cells, in order]}, from the release notebooks."""
-    return {
-        name: [
-            grade_id
-            for grade_id, meta, _ in _code_cells(_release(course_dir, assignment, name))
-            if grade_id and meta.get("solution")
-        ]
-        for name in assignment.notebooks
-    }
-
-
-def _release_cells(course_dir, assignment):
-    """({notebook: {grade id: source}}, [the source of every code cell]) of the release notebooks."""
-    cells, code = {}, []
-    for name in assignment.notebooks:
-        found = _code_cells(_release(course_dir, assignment, name))
-        cells[name] = {grade_id: source for grade_id, _, source in found if grade_id}
-        code += [source for _, _, source in found]
-    return cells, code
-
-
-def _submitted_cells(path):
-    """{grade id: source} of a submitted notebook's code cells (the first cell of each grade id)."""
-    found = {}
-    for grade_id, _, source in _code_cells(path):
-        if grade_id and grade_id not in found:
-            found[grade_id] = source
-    return found
-
-
-def stub_text(name):
-    """The starter version of a student file as released (the course's cs_lib); empty when there is none."""
-    path = paths.REPO_ROOT / name
-    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-
-
-def student_pieces(submission_dir, assignment, roles, release_cells):
-    """[Piece] of one submission: its cs_lib files, then its solution cells (the starter's where missing)."""
-    pieces = []
-    root = Path(submission_dir) / STUDENT_FILES_DIR
-    for name in assignment.student_files:
-        path = root / name
-        own = path.is_file() and not path.is_symlink()
-        text = path.read_text(encoding="utf-8", errors="replace") if own else stub_text(name)
-        pieces.append(Piece(name, text))
-    for notebook, grade_ids in roles.items():
-        submitted = _submitted_cells(Path(submission_dir) / f"{notebook}.ipynb")
-        for grade_id in grade_ids:
-            text = submitted.get(grade_id, release_cells[notebook].get(grade_id, ""))
-            pieces.append(Piece(f"{notebook} cell {grade_id}", text))
-    return pieces
-
-
-def starter_pieces(assignment, roles, release_cells):
-    """The pieces of a student who changed nothing."""
-    pieces = [Piece(name, stub_text(name)) for name in assignment.student_files]
-    for notebook, grade_ids in roles.items():
-        pieces += [Piece(f"{notebook} cell {g}", release_cells[notebook].get(g, "")) for g in grade_ids]
-    return pieces
-
-
-def document(pieces):
-    """The text copydetect compares: the pieces in course order, each under a comment naming it."""
-    return "".join(f"# ---- {piece.label}\n{piece.text.rstrip()}\n\n\n" for piece in pieces)
-
-
-def units(pieces):
-    """[(name, source)]: every function (methods as Class.method) of the pieces; a piece without any, or
-    one that does not parse, is one unit named after the piece."""
-    found = []
-    for piece in pieces:
-        try:
-            tree = ast.parse(piece.text)
-        except (SyntaxError, ValueError):
-            found.append((piece.label, piece.text))
-            continue
-        lines = piece.text.splitlines(keepends=True)
-        own = []
-        for node in tree.body:
-            members = [node] if not isinstance(node, ast.ClassDef) else node.body
-            for member in members:
-                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    name = member.name if member is node else f"{node.name}.{member.name}"
-                    own.append((name, "".join(lines[member.lineno - 1 : member.end_lineno])))
-        found += own or [(piece.label, piece.text)]
-    return found
+    seconds: dict = field(default_factory=dict)
 
 
 def _fingerprint(path_or_name, boilerplate, text=None):
@@ -256,8 +142,33 @@ def _best_unit(own_units, other_fingerprint):
     return best[:2]
 
 
+@contextmanager
+def _timed(seconds, step):
+    start = time.perf_counter()
+    yield
+    seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - start
+
+
+def _boilerplate(assignment, roles, cells, release_code, folder):
+    """Write the boilerplate texts into folder (for the TA to see) and return their copydetect hashes."""
+    provided = {
+        path.relative_to(paths.CS_LIB).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+        for path in sorted(paths.CS_LIB.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+    texts = {
+        "starter.py": document(starter_pieces(assignment, roles, cells)),
+        "release_cells.py": "\n\n".join(release_code),
+    }
+    texts |= {f"cs_lib__{name.replace('/', '__')}": text for name, text in provided.items()}
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return boilerplate_hashes(texts.values())
+
+
 def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD, out_dir=None):
-    """Compare every pair of the assignment's submissions; write the documents and the report; return a Result."""
+    """Compare every pair of the assignment's submissions; write the documents and the report; return a Result
+    (with the seconds each step took)."""
     from copydetect import compare_files
 
     from autograder.grading.report.similarity_report import write_report
@@ -267,60 +178,64 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
     assignment = course.assignment(assignment_id)
     course_dir = Path(course_dir)
     out_dir = Path(out_dir or course_dir / "similarity" / assignment_id)
-    roles = solution_cell_ids(course_dir, assignment)
-    release_cells, release_code = _release_cells(course_dir, assignment)
-    code_dir, boilerplate_dir = out_dir / "code", out_dir / "boilerplate"
-    for folder in (code_dir, boilerplate_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    starter = document(starter_pieces(assignment, roles, release_cells))
-    provided = {
-        path.relative_to(paths.CS_LIB).as_posix(): path.read_text(encoding="utf-8", errors="replace")
-        for path in sorted(paths.CS_LIB.rglob("*.py"))
-        if "__pycache__" not in path.parts
-    }
-    boilerplate_texts = {"starter.py": starter, "release_cells.py": "\n\n".join(release_code)}
-    boilerplate_texts |= {f"cs_lib__{name.replace('/', '__')}": text for name, text in provided.items()}
-    for name, text in boilerplate_texts.items():
-        (boilerplate_dir / name).write_text(text, encoding="utf-8")
-    boilerplate = boilerplate_hashes(boilerplate_texts.values())
-
     result = Result(assignment_id=assignment_id, threshold=threshold, students=[], pairs=[])
-    pieces = {}
-    for folder in sorted((course_dir / "submitted").glob(f"*/{assignment_id}")):
-        student = folder.parent.name
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        if not PLAIN_ID.match(student):
-            result.skipped.append(f"{student!r}: not a roster id (letters, digits, - _ . only); not compared")
-            continue
-        pieces[student] = student_pieces(folder, assignment, roles, release_cells)
-        (code_dir / f"{student}.py").write_text(document(pieces[student]), encoding="utf-8")
-    result.students = list(pieces)
-    fingerprints = [_fingerprint(code_dir / f"{student}.py", boilerplate) for student in result.students]
+    seconds = result.seconds
+    with _timed(seconds, "boilerplate"):
+        roles = solution_cell_ids(course_dir, assignment)
+        cells, release_code = release_cells(course_dir, assignment)
+        code_dir, boilerplate_dir = out_dir / "code", out_dir / "boilerplate"
+        for folder in (code_dir, boilerplate_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        boilerplate = _boilerplate(assignment, roles, cells, release_code, boilerplate_dir)
 
-    compared = {}
-    for i, j in _screen(fingerprints, SCREEN * threshold):
-        compared[i, j] = compare_files(fingerprints[i], fingerprints[j])
+    with _timed(seconds, "documents and fingerprints"):
+        pieces = {}
+        for folder in sorted((course_dir / "submitted").glob(f"*/{assignment_id}")):
+            student = folder.parent.name
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            if not PLAIN_ID.match(student):
+                result.skipped.append(f"{student!r}: not a roster id (letters, digits, - _ . only); not compared")
+                continue
+            pieces[student] = student_pieces(folder, assignment, roles, cells)
+            (code_dir / f"{student}.py").write_text(document(pieces[student]), encoding="utf-8")
+        result.students = list(pieces)
+        fingerprints = [_fingerprint(code_dir / f"{student}.py", boilerplate) for student in result.students]
+
+    with _timed(seconds, "screening"):
+        candidates = list(_screen(fingerprints, SCREEN * threshold))
+    with _timed(seconds, "comparison"):
+        compared = {(i, j): compare_files(fingerprints[i], fingerprints[j]) for i, j in candidates}
     result.compared = len(compared)
     result.screened = len(result.students) * (len(result.students) - 1) // 2 - len(compared)
     flagged = {}
     for (i, j), (tokens, (share_i, share_j), _) in compared.items():
         if max(share_i, share_j) >= threshold and tokens >= MIN_TOKENS:
             flagged[i, j] = (float(share_i), float(share_j), int(tokens))
-    own_units = {}
-    for (i, j), (share_i, share_j, tokens) in sorted(flagged.items(), key=lambda item: -max(item[1][:2])):
-        first, second = result.students[i], result.students[j]
-        sides = []
-        for student, share, other in ((first, share_i, j), (second, share_j, i)):
-            if student not in own_units:
-                own_units[student] = unit_fingerprints(pieces[student], boilerplate)
-            name, function_share = _best_unit(own_units[student], fingerprints[other])
-            sides.append(Side(student, share, name, function_share))
-        result.pairs.append(Pair(sides[0], sides[1], tokens))
-    result.report = write_report(
-        out_dir / "report.html", code_dir, boilerplate_dir, result, fingerprints, compared, flagged, NOISE, GUARANTEE
-    )
+
+    with _timed(seconds, "attribution"):
+        own_units = {}
+        for (i, j), (share_i, share_j, tokens) in sorted(flagged.items(), key=lambda item: -max(item[1][:2])):
+            sides = []
+            for student, share, other in ((result.students[i], share_i, j), (result.students[j], share_j, i)):
+                if student not in own_units:
+                    own_units[student] = unit_fingerprints(pieces[student], boilerplate)
+                name, function_share = _best_unit(own_units[student], fingerprints[other])
+                sides.append(Side(student, share, name, function_share))
+            result.pairs.append(Pair(sides[0], sides[1], tokens))
+    with _timed(seconds, "report"):
+        result.report = write_report(
+            out_dir / "report.html",
+            code_dir,
+            boilerplate_dir,
+            result,
+            fingerprints,
+            compared,
+            flagged,
+            NOISE,
+            GUARANTEE,
+        )
     return result
 
 

@@ -13,6 +13,8 @@ import warnings
 from autograder.grading.record.similarity_pairs import percent
 from autograder.grading.report.feedback_html import active_content, make_inert
 
+# pairs whose code the page shows side by side (the most alike first); the table at the top lists them all
+MAX_LISTED = 100
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; }
 h1, h2, h4 { font-weight: 600; }
@@ -64,7 +66,13 @@ def _summary(result):
         "tokenised: names, comments and layout do not matter. Of the "
         f"{count * (count - 1) // 2} pairs, {result.compared} were compared here; the others shared too few "
         "fingerprints to come near the threshold (they show as -1 in the matrix). Similar code is a reason to "
-        "look, not a proof of copying.</p>"
+        "look, not a proof of copying."
+        + (
+            f" The code of the {MAX_LISTED} most alike pairs is shown below; `review` lists every pair."
+            if len(result.pairs) > MAX_LISTED
+            else ""
+        )
+        + "</p>"
         f"{table}</section>"
     )
 
@@ -103,7 +111,8 @@ def _copydetect_page(code_dir, boilerplate_dir, result, fingerprints, compared, 
     from copydetect import CopyDetector
 
     files = [str(code_dir / f"{student}.py") for student in result.students]
-    shown = {(files[i], files[j]) for i, j in flagged} | {(files[j], files[i]) for i, j in flagged}
+    listed = sorted(flagged, key=lambda pair: -max(flagged[pair][:2]))[:MAX_LISTED]
+    shown = {(files[i], files[j]) for i, j in listed} | {(files[j], files[i]) for i, j in listed}
 
     class FlaggedPairs(CopyDetector):
         """copydetect's report, listing only the pairs `similarity` flagged (threshold and MIN_TOKENS)."""
