@@ -1,6 +1,6 @@
 """python -m autograder: one command, one subcommand per verb.
 
-Instructor: release, verify, publish, demo.  TA: init, collect, grade, feedback, export.
+Instructor: release, verify, publish, demo.  TA: init, collect, grade, similarity, report, feedback, export.
 Student: check, progress, submit.  Each subcommand's --help says what it reads and writes.
 The student edition (`publish`) ships only the student commands.
 """
@@ -174,6 +174,8 @@ def cmd_feedback(args):
 def cmd_export(args):
     from autograder.grading.report.export import export_report
 
+    if args.format != "course":
+        return _export_lms(args)
     paths, pending = export_report(args.course_dir, args.out)
     for path in paths:
         print(path)
@@ -181,6 +183,35 @@ def cmd_export(args):
         print("still to grade:")
         for student, items in pending.items():
             print(f"  {student}: {'; '.join(items)}")
+    return 0
+
+
+def _export_lms(args):
+    from autograder.grading.report.lms_export import export_lms
+
+    try:
+        titles = {a.id: a.title for a in load_course().assignments}
+    except CourseError:
+        titles = {}  # without the course description the columns are named by assignment id
+    path, warnings = export_lms(args.course_dir, args.format, args.out, titles)
+    print(path)
+    for warning in warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args):
+    from autograder.grading.report.class_report import write_class_report
+
+    try:
+        title = load_course().assignment(args.assignment).title
+    except CourseError:
+        title = ""
+    path, data = write_class_report(args.course_dir, args.assignment, title, out=args.out)
+    broken = [test.question for test in data.tests if test.likely_broken]
+    print(f"{path} ({path.stat().st_size / 1024:.0f} KiB): {len(data.totals)} submissions, {len(data.tests)} tests")
+    if broken:
+        print(f"likely broken (high scorers fail them more than half the time): {', '.join(broken)}")
     return 0
 
 
@@ -444,13 +475,35 @@ def _add_ta_commands(commands):
 
     export = commands.add_parser(
         "export",
-        help="write grades.csv and per-question grades_<id>.csv for an LMS upload",
+        help="write grades.csv and per-question grades_<id>.csv, or an LMS's grade import file",
         description="Write grades.csv (one row per student, one column per assignment) and grades_<id>.csv "
-        "(one column per question) to --out (default: COURSE_DIR).",
+        "(one column per question) to --out (default: COURSE_DIR). With --format canvas or moodle, write only "
+        "grades_canvas.csv (Canvas's gradebook import layout: Student, ID, SIS User ID, SIS Login ID, Section, a "
+        "column per assignment, a Points Possible row) or grades_moodle.csv (Moodle's CSV grade import: ID number "
+        "and Email address to identify students by, a column per assignment), late penalties applied.",
     )
     export.add_argument("course_dir", type=Path)
     export.add_argument("--out", type=Path)
+    export.add_argument(
+        "--format",
+        choices=["course", "canvas", "moodle"],
+        default="course",
+        help="course: this course's CSV files (default); canvas, moodle: that LMS's grade import file",
+    )
     export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser(
+        "report",
+        help="one HTML page of an assignment's class: scores, test pass rates, hand grading, late, timing, similarity",
+        description="Write COURSE_DIR/reports/<assignment>.html (or --out): a self-contained page (no script, no "
+        "request) with the score distribution, each test's pass rate (tests that even high scorers fail are marked "
+        "likely broken), points still to grade by hand, late hand-ins, grading time per student and the pairs "
+        "`similarity` flagged, all from the gradebook.",
+    )
+    report.add_argument("course_dir", type=Path)
+    report.add_argument("assignment")
+    report.add_argument("--out", type=Path, help="where to write the page")
+    report.set_defaults(func=cmd_report)
 
     review = commands.add_parser(
         "review",

@@ -35,6 +35,7 @@ class Standing:
     review: str = ""
     similarity: list = field(default_factory=list)
     to_grade: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)  # {question, or "held for review": points waiting for a TA}
     comments: dict = field(default_factory=dict)
 
     @property
@@ -95,6 +96,7 @@ def course_standing(course_dir):
                     standing.review = describe(state["decision"]) + " [" + "; ".join(state["findings"][:3]) + "]"
                 if held:
                     standing.to_grade.append(f"held for review ({state['withheld']:g} automatic points withheld)")
+                    standing.pending["held for review"] = float(state["withheld"])
                 for notebook in submission.notebooks:
                     for comment in notebook.comments:
                         if (comment.manual_comment or "").strip():
@@ -113,6 +115,7 @@ def course_standing(course_dir):
                             standing.to_grade.append(f"{question} to re-grade (changed since graded)")
                         else:
                             standing.to_grade.append(f"{question} ({grade.max_score:g} points by hand)")
+                        standing.pending[question] = float(grade.max_score or 0.0)
                     standing.late_penalty += policy(student["id"], notebook_score, standing.seconds_late)
             standings[assignment_id] = per_student
     return students, standings, maxima, history
