@@ -88,6 +88,7 @@ class Result:
     skipped: list = field(default_factory=list)
     holds: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    cpu_seconds: dict = field(default_factory=dict)
 
 
 def _fingerprint(path_or_name, boilerplate, text=None):
@@ -143,10 +144,12 @@ def _best_unit(own_units, other_fingerprint):
 
 
 @contextmanager
-def _timed(seconds, step):
-    start = time.perf_counter()
+def _timed(result, step):
+    """Add the step's wall and CPU seconds to result.seconds and result.cpu_seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
     yield
-    seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - start
+    result.seconds[step] = result.seconds.get(step, 0.0) + time.perf_counter() - start
+    result.cpu_seconds[step] = result.cpu_seconds.get(step, 0.0) + time.process_time() - cpu
 
 
 def _boilerplate(assignment, roles, cells, release_code, folder):
@@ -179,8 +182,7 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
     course_dir = Path(course_dir)
     out_dir = Path(out_dir or course_dir / "similarity" / assignment_id)
     result = Result(assignment_id=assignment_id, threshold=threshold, students=[], pairs=[])
-    seconds = result.seconds
-    with _timed(seconds, "boilerplate"):
+    with _timed(result, "boilerplate"):
         roles = solution_cell_ids(course_dir, assignment)
         cells, release_code = release_cells(course_dir, assignment)
         code_dir, boilerplate_dir = out_dir / "code", out_dir / "boilerplate"
@@ -189,7 +191,7 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
             folder.mkdir(parents=True)
         boilerplate = _boilerplate(assignment, roles, cells, release_code, boilerplate_dir)
 
-    with _timed(seconds, "documents and fingerprints"):
+    with _timed(result, "documents and fingerprints"):
         pieces = {}
         for folder in sorted((course_dir / "submitted").glob(f"*/{assignment_id}")):
             student = folder.parent.name
@@ -203,9 +205,9 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
         result.students = list(pieces)
         fingerprints = [_fingerprint(code_dir / f"{student}.py", boilerplate) for student in result.students]
 
-    with _timed(seconds, "screening"):
+    with _timed(result, "screening"):
         candidates = list(_screen(fingerprints, SCREEN * threshold))
-    with _timed(seconds, "comparison"):
+    with _timed(result, "comparison"):
         compared = {(i, j): compare_files(fingerprints[i], fingerprints[j]) for i, j in candidates}
     result.compared = len(compared)
     result.screened = len(result.students) * (len(result.students) - 1) // 2 - len(compared)
@@ -214,7 +216,7 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
         if max(share_i, share_j) >= threshold and tokens >= MIN_TOKENS:
             flagged[i, j] = (float(share_i), float(share_j), int(tokens))
 
-    with _timed(seconds, "attribution"):
+    with _timed(result, "attribution"):
         own_units = {}
         for (i, j), (share_i, share_j, tokens) in sorted(flagged.items(), key=lambda item: -max(item[1][:2])):
             sides = []
@@ -224,7 +226,7 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
                 name, function_share = _best_unit(own_units[student], fingerprints[other])
                 sides.append(Side(student, share, name, function_share))
             result.pairs.append(Pair(sides[0], sides[1], tokens))
-    with _timed(seconds, "report"):
+    with _timed(result, "report"):
         result.report = write_report(
             out_dir / "report.html",
             code_dir,
