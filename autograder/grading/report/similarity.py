@@ -180,6 +180,14 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
         raise ValueError(f"the threshold is a share of a student's code, between 0 and 1 (got {threshold})")
     assignment = course.assignment(assignment_id)
     course_dir = Path(course_dir)
+    for name in assignment.notebooks:
+        if not (course_dir / "release" / assignment_id / f"{name}.ipynb").is_file():
+            from autograder.common.course import CourseError
+
+            raise CourseError(
+                f"{course_dir} has no release of {assignment_id} ({name}.ipynb): run "
+                f"`python -m autograder init {course_dir} --assignments {assignment_id}` first"
+            )
     out_dir = Path(out_dir or course_dir / "similarity" / assignment_id)
     result = Result(assignment_id=assignment_id, threshold=threshold, students=[], pairs=[])
     with _timed(result, "boilerplate"):

@@ -98,7 +98,7 @@ def _fold_listings(soup):
 def _empty_page(result):
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Similarity report</title>"
-        f"<style>{CSS}</style></head><body><h1>Similarity report</h1>{_summary(result)}"
+        f"</head><body><h1>Similarity report</h1>{_summary(result)}"
         "<p>Fewer than two submissions: nothing to compare.</p></body></html>"
     )
 
