@@ -1,6 +1,7 @@
 """python -m autograder: one command, one subcommand per verb.
 
-Instructor: new, release, verify, publish, demo.  TA: init, collect, grade, feedback, export.
+Instructor: new, release, verify, publish, demo.
+TA: init, collect, grade, similarity, report, feedback, export, review, formgrader.
 Student: check, progress, submit.  Each subcommand's --help says what it reads and writes.
 The student edition (`publish`) ships only the student commands.
 """
@@ -192,6 +193,8 @@ def cmd_feedback(args):
 def cmd_export(args):
     from autograder.grading.report.export import export_report
 
+    if args.format != "course":
+        return _export_lms(args)
     paths, pending = export_report(args.course_dir, args.out)
     for path in paths:
         print(path)
@@ -202,6 +205,55 @@ def cmd_export(args):
     return 0
 
 
+def _export_lms(args):
+    from autograder.grading.report.lms_export import export_lms
+
+    try:
+        titles = {a.id: a.title for a in load_course().assignments}
+    except CourseError:
+        titles = {}  # without the course description the columns are named by assignment id
+    path, warnings = export_lms(args.course_dir, args.format, args.out, titles)
+    print(path)
+    for warning in warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args):
+    from autograder.grading.report.class_report import write_class_report
+
+    try:
+        title = load_course().assignment(args.assignment).title
+    except CourseError:
+        title = ""
+    path, data = write_class_report(args.course_dir, args.assignment, title, out=args.out)
+    broken = [test.question for test in data.tests if test.likely_broken]
+    print(f"{path} ({path.stat().st_size / 1024:.0f} KiB): {len(data.totals)} submissions, {len(data.tests)} tests")
+    if broken:
+        print(f"likely broken (high scorers fail them more than half the time): {', '.join(broken)}")
+    return 0
+
+
+def cmd_similarity(args):
+    from autograder.grading.report.similarity import similarity, table
+
+    course = load_course()
+    result = similarity(args.course_dir, course, args.assignment, threshold=args.threshold, hold=args.hold)
+    print(table(result))
+    return 0
+
+
+def _share(text):
+    """A share of a student's code: 0.6 or 60%."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share: write e.g. 0.6 or 60%") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (or 0% and 100%)")
+    return value
+
+
 def cmd_review(args):
     from autograder.grading.record import review
 
@@ -209,6 +261,7 @@ def cmd_review(args):
         if args.accept or args.reject:
             raise CourseError("name the student to decide on: review COURSE ASSIGNMENT STUDENT --accept|--reject")
         print(review.table(review.held_submissions(args.course_dir, args.assignment)))
+        print(review.similarity_table(review.similar_work(args.course_dir, args.assignment)))
         return 0
     if args.accept == args.reject:
         raise CourseError("say --accept (restore the automatic points) or --reject (keep them at 0), with --reason")
@@ -470,19 +523,42 @@ def _add_ta_commands(commands):
 
     export = commands.add_parser(
         "export",
-        help="write grades.csv and per-question grades_<id>.csv for an LMS upload",
+        help="write grades.csv and per-question grades_<id>.csv, or an LMS's grade import file",
         description="Write grades.csv (one row per student, one column per assignment) and grades_<id>.csv "
-        "(one column per question) to --out (default: COURSE_DIR).",
+        "(one column per question) to --out (default: COURSE_DIR). With --format canvas or moodle, write only "
+        "grades_canvas.csv (Canvas's gradebook import layout: Student, ID, SIS User ID, SIS Login ID, Section, a "
+        "column per assignment, a Points Possible row) or grades_moodle.csv (Moodle's CSV grade import: ID number "
+        "and Email address to identify students by, a column per assignment), late penalties applied.",
     )
     export.add_argument("course_dir", type=Path)
     export.add_argument("--out", type=Path)
+    export.add_argument(
+        "--format",
+        choices=["course", "canvas", "moodle"],
+        default="course",
+        help="course: this course's CSV files (default); canvas, moodle: that LMS's grade import file",
+    )
     export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser(
+        "report",
+        help="one HTML page of an assignment's class: scores, test pass rates, hand grading, late, timing, similarity",
+        description="Write COURSE_DIR/reports/<assignment>.html (or --out): a self-contained page (no script, no "
+        "request) with the score distribution, each test's pass rate (tests that even high scorers fail are marked "
+        "likely broken), points still to grade by hand, late hand-ins, grading time per student and the pairs "
+        "`similarity` flagged, all from the gradebook.",
+    )
+    report.add_argument("course_dir", type=Path)
+    report.add_argument("assignment")
+    report.add_argument("--out", type=Path, help="where to write the page")
+    report.set_defaults(func=cmd_report)
 
     review = commands.add_parser(
         "review",
         help="submissions held for review: list them, or accept/reject one with a reason",
         description="Without STUDENT: list the submissions whose automatic points are withheld because the "
-        "tamper scan flagged them, with findings, points and decisions. With STUDENT and --accept (restore the "
+        "tamper scan (or `similarity --hold`) flagged them, with findings, points and decisions, and every pair "
+        "`similarity` flagged. With STUDENT and --accept (restore the "
         "automatic points) or --reject (keep them at 0) and --reason: record the decision (who, when, why) in "
         "the gradebook; export shows it and a regrade of the same submission keeps it.",
     )
@@ -495,6 +571,34 @@ def _add_ta_commands(commands):
     review.add_argument("--reason", help="why (required with --accept or --reject)")
     review.add_argument("--by", help="who decides (default: your user name)")
     review.set_defaults(func=cmd_review)
+
+    from autograder.grading.report.similarity import DEFAULT_THRESHOLD
+
+    similarity = commands.add_parser(
+        "similarity",
+        help="find pairs of students whose work is too alike (copydetect, MOSS-style winnowing)",
+        description="Compare every pair of collected submissions of ASSIGNMENT (their cs_lib files and the code of "
+        "their solution cells; starter stubs, provided code and release cells never count) and print the pairs "
+        "where one student's code is found in the other's at or above --threshold. Writes "
+        "COURSE_DIR/similarity/<assignment>/report.html (copydetect's report, inert) and records the pairs in the "
+        "gradebook: `review` lists them, `export` shows them. Points are withheld only with --hold.",
+    )
+    similarity.add_argument("course_dir", type=Path)
+    similarity.add_argument("assignment")
+    similarity.add_argument(
+        "--threshold",
+        type=_share,
+        default=DEFAULT_THRESHOLD,
+        help=f"share of a student's own code found in the other's that flags a pair, e.g. 0.6 or 60%% "
+        f"(default {DEFAULT_THRESHOLD:g})",
+    )
+    similarity.add_argument(
+        "--hold",
+        action="store_true",
+        help="also withhold the automatic points of every flagged, graded submission until a TA decides with "
+        "`review COURSE ASSIGNMENT STUDENT --accept|--reject --reason ...`",
+    )
+    similarity.set_defaults(func=cmd_similarity)
 
     formgrader = commands.add_parser(
         "formgrader",

@@ -8,6 +8,12 @@
 regraded); --reject keeps them at zero. Each decision is stored with who made it, when and why, and
 `export` shows it. A later `grade` of the same submission keeps the decision; a different submission
 (a late hand-in) is held again until someone decides on it.
+
+`similarity COURSE a1 --hold` holds submissions the same way, with a finding per flagged pair
+("similar to bob_2: 91 % of svm_loss_vectorized"), and the listing shows every flagged pair, held or
+not. A decision on a similarity hold is kept the same way: `similarity --hold` run again on the same
+submission re-applies it rather than holding again (a plain `grade` that regrades the submission writes
+only the tamper scan's findings, so run `similarity --hold` after it, as the weekly routine does).
 """
 
 import getpass
@@ -26,8 +32,21 @@ from autograder.grading.record.gradebook_tables import (
     apply_late_penalty,
     ensure_tables,
     late_policy_for,
-    latest_decision,
 )
+from autograder.grading.record.similarity_pairs import describe_pair, is_similarity_finding, percent, similar_pairs
+
+
+def applicable_decision(db, assignment_id, student, digest, findings):
+    """The latest decision made on this submission (digest) that covers its findings: one made before
+    `similarity --hold` added a finding of its own does not decide that finding."""
+    query = select(REVIEWS).where(
+        REVIEWS.c.assignment == assignment_id, REVIEWS.c.student == student, REVIEWS.c.digest == digest
+    )
+    similar = any(is_similarity_finding(finding) for finding in findings)
+    for row in db.execute(query.order_by(REVIEWS.c.id.desc())).mappings():
+        if not similar or any(is_similarity_finding(finding) for finding in json.loads(row["findings"])):
+            return dict(row)
+    return None
 
 
 def review_state(gradebook, assignment_id, student=None):
@@ -44,15 +63,16 @@ def review_state(gradebook, assignment_id, student=None):
                 CELLS.c.assignment == assignment_id, CELLS.c.student == row["student"], CELLS.c.kind == "test"
             )
         ).scalars()
+        findings = json.loads(row["findings"])
         states.append(
             {
                 "student": row["student"],
                 "digest": row["digest"],
-                "findings": json.loads(row["findings"]),
+                "findings": findings,
                 "held": bool(row["held"]),
                 "graded_at": row["graded_at"],
                 "withheld": sum(p or 0.0 for p in points),
-                "decision": latest_decision(db, assignment_id, row["student"], row["digest"]),
+                "decision": applicable_decision(db, assignment_id, row["student"], row["digest"], findings),
             }
         )
     return states
@@ -82,26 +102,11 @@ def record_review(gradebook, assignment_id, student, decision, reason, by, cours
     state = review_state(gradebook, assignment_id, student)
     if not state:
         raise CourseError(
-            f"{student}'s submission of {assignment_id} is not held for review (no tamper-scan findings); "
+            f"{student}'s submission of {assignment_id} is not held for review (no tamper-scan or similarity findings); "
             f"`python -m autograder review COURSE {assignment_id}` lists those that are"
         )
     state = state[0]
-    computed = {
-        (row["notebook"], row["grade_id"]): row["auto_score"]
-        for row in db.execute(
-            select(CELLS).where(CELLS.c.assignment == assignment_id, CELLS.c.student == student, CELLS.c.kind == "test")
-        ).mappings()
-    }
-    submission = gradebook.find_submission(assignment_id, student)
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            key = (notebook.name, grade.name)
-            if key not in computed:
-                continue
-            grade.auto_score = (computed[key] or 0.0) if decision == "accept" else 0.0
-            if grade.manual_score is None:
-                grade.needs_manual_grade = False
-    apply_late_penalty(submission, student, late_policy_for(course_dir))
+    _set_automatic_points(gradebook, assignment_id, student, "restore" if decision == "accept" else "zero", course_dir)
     entry = {
         "assignment": assignment_id,
         "student": student,
@@ -119,6 +124,59 @@ def record_review(gradebook, assignment_id, student, decision, reason, by, cours
     )
     db.commit()
     return entry
+
+
+def _set_automatic_points(gradebook, assignment_id, student, how, course_dir=None):
+    """Set the automatic points of a submission's test cells (in the session, not committed):
+    restore (what the last grading run computed), zero (a rejection) or hold (zero, waiting for a TA).
+    A TA's own score on a test cell is left alone; the late penalty follows the new scores."""
+    computed = {
+        (row["notebook"], row["grade_id"]): row["auto_score"]
+        for row in gradebook.db.execute(
+            select(CELLS).where(CELLS.c.assignment == assignment_id, CELLS.c.student == student, CELLS.c.kind == "test")
+        ).mappings()
+    }
+    submission = gradebook.find_submission(assignment_id, student)
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            key = (notebook.name, grade.name)
+            if key not in computed:
+                continue
+            grade.auto_score = (computed[key] or 0.0) if how == "restore" else 0.0
+            if grade.manual_score is None:
+                grade.needs_manual_grade = how == "hold"
+    apply_late_penalty(submission, student, late_policy_for(course_dir))
+
+
+def hold_similar(gradebook, assignment_id, student, findings, course_dir=None):
+    """Withhold a graded submission's automatic points for review because `similarity` flagged it.
+
+    findings: the pair descriptions ("similar to bob_2: 91 % of svm_loss_vectorized"); they replace
+    the findings of an earlier similarity run and join the tamper scan's. Returns what happened:
+    "held"; "accepted" or "rejected" when a TA already decided on a similarity hold of this very
+    submission (the decision is re-applied: a regrade may have restored rejected points); "not graded"
+    when the gradebook has no graded submission to hold. One transaction.
+    """
+    ensure_tables(gradebook)
+    db = gradebook.db
+    where = (RESULTS.c.assignment == assignment_id, RESULTS.c.student == student)
+    row = db.execute(select(RESULTS).where(*where)).mappings().first()
+    if row is None:
+        return "not graded"
+    kept = [finding for finding in json.loads(row["findings"]) if not is_similarity_finding(finding)]
+    findings = kept + list(findings)
+    decision = applicable_decision(db, assignment_id, student, row["digest"], findings)
+    if decision is not None:
+        _set_automatic_points(
+            gradebook, assignment_id, student, "restore" if decision["decision"] == "accept" else "zero", course_dir
+        )
+        db.execute(RESULTS.update().where(*where).values(findings=json.dumps(findings), held=False))
+        db.commit()
+        return f"{decision['decision']}ed"
+    _set_automatic_points(gradebook, assignment_id, student, "hold", course_dir)
+    db.execute(RESULTS.update().where(*where).values(findings=json.dumps(findings), held=True))
+    db.commit()
+    return "held"
 
 
 def held_submissions(course_dir, assignment_id):
@@ -161,4 +219,23 @@ def table(states):
         lines += [f"    {finding}" for finding in state["findings"]]
     held = sum(1 for state in states if not state["decision"])
     lines.append(f"{held} of {len(states)} flagged submissions wait for a decision")
+    return "\n".join(lines)
+
+
+def similar_work(course_dir, assignment_id):
+    """Every pair `similarity` flagged for the assignment, once from each side."""
+    with course_gradebook(course_dir) as gradebook:
+        return similar_pairs(gradebook, assignment_id)
+
+
+def similarity_table(rows):
+    """Plain text: one line per student and flagged pair."""
+    if not rows:
+        return "no pair of this assignment was flagged by `similarity`"
+    lines = ["similar work (python -m autograder similarity; the report is in similarity/<assignment>/report.html):"]
+    for row in rows:
+        lines.append(
+            f"{row['student']}: {describe_pair(row)} ({percent(row['overlap'])} of {row['student']}'s code, "
+            f"{percent(row['other_overlap'])} of {row['other']}'s)"
+        )
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
     grades.csv            student_id, first_name, last_name, email, <assignment>..., total, max_total, still_to_grade
     grades_<id>.csv       student_id, <notebook>:<question>..., manual_points, late_penalty, total, max_total,
-                          submitted_at, late_by, review, still_to_grade, comments
+                          submitted_at, late_by, review, similarity, still_to_grade, comments
     reviews.csv           every review decision: assignment, student, decision, points, reason, decided_by, decided_at
 
 Scores are the gradebook's: a TA's manual score where there is one (formgrader), else the automatic
@@ -11,7 +11,8 @@ nbgrader_config.py, applied to the scores as they stand at export (manual points
 notebook, from the submission's collect timestamp and the assignment's due date. A student without
 a submission gets 0. `comments` holds the TA's comments (formgrader). `still_to_grade` names, per
 student, the answers waiting for a TA, the answers to re-grade because their text changed, and
-submissions held for review.
+submissions held for review. `similarity` names the pairs `python -m autograder similarity` flagged
+("similar to bob_2: 91 % of svm_loss_vectorized").
 """
 
 import csv
@@ -32,7 +33,9 @@ class Standing:
     late_penalty: float = 0.0
     manual_points: float = 0.0
     review: str = ""
+    similarity: list = field(default_factory=list)
     to_grade: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)  # {question, or "held for review": points waiting for a TA}
     comments: dict = field(default_factory=dict)
 
     @property
@@ -53,6 +56,7 @@ def course_standing(course_dir):
 
     from autograder.grading.record.nbgrader_course import late_policy
     from autograder.grading.record.review import describe, review_history, review_state
+    from autograder.grading.record.similarity_pairs import describe_pair, similar_pairs
 
     settings = load_settings(course_dir)
     policy = late_policy(course_dir)
@@ -72,9 +76,12 @@ def course_standing(course_dir):
                 written |= {f"{notebook.name}:{cell.name}" for cell in [*notebook.solution_cells, *notebook.task_cells]}
             maxima[assignment_id] = questions
             reviews = {state["student"]: state for state in review_state(gradebook, assignment_id)}
+            similar = {}
+            for pair in similar_pairs(gradebook, assignment_id):
+                similar.setdefault(pair["student"], []).append(describe_pair(pair))
             per_student = {}
             for student in students:
-                standing = Standing(scores=dict.fromkeys(questions, 0.0))
+                standing = Standing(scores=dict.fromkeys(questions, 0.0), similarity=similar.get(student["id"], []))
                 per_student[student["id"]] = standing
                 try:
                     submission = gradebook.find_submission(assignment_id, student["id"])
@@ -89,6 +96,7 @@ def course_standing(course_dir):
                     standing.review = describe(state["decision"]) + " [" + "; ".join(state["findings"][:3]) + "]"
                 if held:
                     standing.to_grade.append(f"held for review ({state['withheld']:g} automatic points withheld)")
+                    standing.pending["held for review"] = float(state["withheld"])
                 for notebook in submission.notebooks:
                     for comment in notebook.comments:
                         if (comment.manual_comment or "").strip():
@@ -107,6 +115,7 @@ def course_standing(course_dir):
                             standing.to_grade.append(f"{question} to re-grade (changed since graded)")
                         else:
                             standing.to_grade.append(f"{question} ({grade.max_score:g} points by hand)")
+                        standing.pending[question] = float(grade.max_score or 0.0)
                     standing.late_penalty += policy(student["id"], notebook_score, standing.seconds_late)
             standings[assignment_id] = per_student
     return students, standings, maxima, history
@@ -175,6 +184,7 @@ def export_report(course_dir, out_dir=None):
                     "submitted_at",
                     "late_by",
                     "review",
+                    "similarity",
                     "still_to_grade",
                     "comments",
                 ]
@@ -193,6 +203,7 @@ def export_report(course_dir, out_dir=None):
                         _when(standing.timestamp),
                         _late_by(standing.seconds_late),
                         standing.review,
+                        "; ".join(standing.similarity),
                         "; ".join(standing.to_grade) if standing.submitted else "not submitted",
                         " | ".join(f"{question}: {text}" for question, text in standing.comments.items()),
                     ]
