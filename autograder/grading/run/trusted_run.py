@@ -22,8 +22,8 @@ import nbformat
 
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 from autograder.grading.run.cgroups import release_cgroups
+from autograder.grading.run.lifetime import preexec_die_with
 from autograder.grading.run.sandbox import Limits, write_profile
-from autograder.grading.trusted.remote import die_with_parent
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
@@ -167,7 +167,7 @@ class TrustedRun:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=preexec_die_with(os.getpid()) if sys.platform.startswith("linux") else None,
         )
         self.started = time.monotonic()
 
