@@ -130,3 +130,59 @@ def test_a_gradebook_database_that_stops_mid_batch_stops_grade_clearly_and_a_rer
     assert kept <= set(done) and len(set(done) - kept) <= 1, (done, rows)
     assert all(score == FULL for score, _ in rows.values()), rows
     assert rows_per_student(course_dir) == {student: (1, 1) for student in students}
+
+
+class _ConnectionLostAtCommit:
+    """Make the gradebook's database fail the COMMIT of a transaction that writes a student's results, as a
+    server that went away at that moment would (the statements before it went through)."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.engine, self.writing_results = engine, False
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, connection, cursor, statement, *args):
+        self.writing_results = self.writing_results or statement.lstrip().upper().startswith(
+            ("INSERT INTO AUTOGRADER_RESULTS", "DELETE FROM AUTOGRADER_RESULTS")
+        )
+
+    def _commit(self, connection):
+        from sqlalchemy.exc import OperationalError
+
+        if self.writing_results:
+            self.writing_results = False
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection unexpectedly"))
+        return None
+
+
+@pytest.mark.parametrize("graded_before", [False, True], ids=["new student", "graded before"])
+def test_a_commit_the_database_loses_leaves_the_student_as_it_was(tmp_path, graded_before):
+    from datetime import datetime
+
+    from sqlalchemy.exc import OperationalError
+    from test_regrade import result, state
+
+    from autograder.grading.record.course_dir import course_gradebook
+    from autograder.grading.record.gradebook import commit, manifest_kinds
+    from autograder.grading.record.gradebook_tables import ensure_tables
+
+    course_dir = toy.init_toy_course(tmp_path, ["ada"])
+    assignment = toy.course().assignment("t1")
+    kinds = manifest_kinds(course_dir, assignment)
+    with course_gradebook(course_dir) as gradebook:
+        ensure_tables(gradebook)
+    if graded_before:
+        with course_gradebook(course_dir) as gradebook:
+            commit(gradebook, assignment, result(add=0.0), kinds, datetime(2030, 1, 1), course_dir)
+    before = rows_per_student(course_dir), committed(course_dir)
+    with course_gradebook(course_dir) as gradebook:
+        _ConnectionLostAtCommit(gradebook.engine)
+        with pytest.raises(OperationalError):
+            commit(gradebook, assignment, result(add=2.0), kinds, datetime(2030, 1, 2), course_dir)
+    assert (rows_per_student(course_dir), committed(course_dir)) == before
+    if graded_before:
+        assert state(course_dir, "ada", "test_add")["score"] == 0.0
+        with course_gradebook(course_dir) as gradebook:
+            assert gradebook.find_submission("t1", "ada").timestamp == datetime(2030, 1, 1)

@@ -11,7 +11,8 @@ from batches import committed, rows_per_student, table_rows
 from sqlalchemy import create_engine, text
 
 import toy
-from autograder.grading.record.course_dir import course_gradebook, load_settings
+from autograder.grading.intake.collect import collect
+from autograder.grading.record.course_dir import course_gradebook, load_settings, roster_ids
 from autograder.grading.run import fingerprint
 from autograder.grading.run.sandbox import Limits
 from toy import cli
@@ -29,16 +30,26 @@ def course_dir(toy_template, tmp_path):
     return toy.fresh_course(toy_template, tmp_path / "course")
 
 
-def hand_in(course_dir, folder, student, module=toy.REFERENCE_MODULE):
-    toy.make_zip(folder / f"{student}.zip", notebook=toy.notebook(course_dir), module=module)
-    collected = cli("collect", course_dir, "t1", folder)
-    assert collected.returncode == 0, collected.stdout + collected.stderr
+def hand_in(course_dir, folder, students, module=toy.REFERENCE_MODULE):
+    """Each student hands in a zip (the reference solution unless module says otherwise); collected."""
+    for student in students:
+        toy.make_zip(folder / f"{student}.zip", notebook=toy.notebook(course_dir), module=module)
+    collected = collect(course_dir, toy.course(), "t1", folder, roster_ids(course_dir))
+    assert {item.status for item in collected} == {"ok"}, collected
 
 
 def grade(course_dir, *args):
     graded = cli("grade", course_dir, "t1", "--jobs", "2", *args)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     return table_rows(graded.stdout), graded
+
+
+def grade_here(course_dir, **options):
+    """batch.grade in this process (what `grade` calls, without starting Python again): {student: (score, status)}."""
+    from autograder.grading.run.batch import grade as grade_batch
+
+    results, _ = grade_batch(course_dir, toy.course(), "t1", jobs=2, progress=False, **options)
+    return {r.student: (f"{r.score:g}/{r.max_score:g}", r.status) for r in results}
 
 
 def installed(course_dir, student):
@@ -65,8 +76,7 @@ def explain(course_dir, student):
 
 @pytest.mark.slow
 def test_an_unchanged_regrade_touches_nothing_and_only_a_new_hand_in_is_graded(course_dir, tmp_path):
-    for student in ("ada", "bea", "cyd"):
-        hand_in(course_dir, tmp_path / "first", student)
+    hand_in(course_dir, tmp_path / "first", ["ada", "bea", "cyd"])
     first, _ = grade(course_dir)
     assert first == {student: ("7/9", "graded") for student in ("ada", "bea", "cyd")}
     ta_grades_explain(course_dir, "ada", 2.0, "clear and complete")
@@ -81,7 +91,7 @@ def test_an_unchanged_regrade_touches_nothing_and_only_a_new_hand_in_is_graded(c
     assert explain(course_dir, "ada") == (2.0, False, "clear and complete")
 
     half = toy.REFERENCE_MODULE.replace("return np.asarray(x, dtype=float) * k", "raise NotImplementedError")
-    hand_in(course_dir, tmp_path / "late", "bea", module=half)  # bea hands in again
+    hand_in(course_dir, tmp_path / "late", ["bea"], module=half)  # bea hands in again
     late, run = grade(course_dir)
     assert late == {"ada": ("9/9", KEPT), "bea": ("4/9", "graded"), "cyd": ("7/9", KEPT)}, run.stdout
     after = committed(course_dir)
@@ -101,14 +111,13 @@ def test_an_unchanged_regrade_touches_nothing_and_only_a_new_hand_in_is_graded(c
 
 @pytest.mark.slow
 def test_other_grading_options_or_another_course_version_grade_everyone_again(course_dir, tmp_path):
-    for student in ("ada", "bea"):
-        hand_in(course_dir, tmp_path / "subs", student)
-    grade(course_dir)
-    rows, _ = grade(course_dir, "--cell-timeout", "30")
+    hand_in(course_dir, tmp_path / "subs", ["ada", "bea"])
+    grade_here(course_dir)
+    rows = grade_here(course_dir, cell_timeout=30)
     assert {status for _, status in rows.values()} == {"graded"}, "a longer cell timeout can change a score"
-    rows, _ = grade(course_dir, "--cell-timeout", "30")
+    rows = grade_here(course_dir, cell_timeout=30)
     assert {status for _, status in rows.values()} == {KEPT}
-    rows, _ = grade(course_dir, "--cell-timeout", "30", "--memory-mb", "2048")
+    rows = grade_here(course_dir, cell_timeout=30, limits=Limits(memory_mb=2048))
     assert {status for _, status in rows.values()} == {"graded"}, "so can a memory limit"
 
     source = course_dir / "source" / "t1" / "toy.ipynb"  # a hidden test fixed in the course folder
@@ -116,17 +125,18 @@ def test_other_grading_options_or_another_course_version_grade_everyone_again(co
     cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_add")
     cell.source = cell.source.replace("add(-7, 19), 12", "add(-7, 20), 13")
     nbformat.write(notebook, str(source))
-    rows, _ = grade(course_dir, "--cell-timeout", "30", "--memory-mb", "2048")
+    rows = grade_here(course_dir, cell_timeout=30, limits=Limits(memory_mb=2048))
     assert rows == {"ada": ("7/9", "graded"), "bea": ("7/9", "graded")}
 
 
 @pytest.mark.slow
-def test_a_grading_the_machinery_failed_is_tried_again_and_a_failed_submission_is_kept(course_dir, tmp_path, monkeypatch):
+def test_a_grading_the_machinery_failed_is_tried_again_and_a_failed_submission_is_kept(
+    course_dir, tmp_path, monkeypatch
+):
     from autograder.grading.run import batch
     from autograder.grading.run.schedule_local import _failed
 
-    for student in ("ada", "bea"):
-        hand_in(course_dir, tmp_path / "subs", student)
+    hand_in(course_dir, tmp_path / "subs", ["ada", "bea"])
 
     def broken(jobs, workers, on_result, workspace):
         on_result(jobs[0], _failed(jobs[0], "the grading worker died (exit code -9)", 1.0, retry=True))
@@ -136,15 +146,14 @@ def test_a_grading_the_machinery_failed_is_tried_again_and_a_failed_submission_i
     results, _ = batch.grade(course_dir, toy.course(), "t1", jobs=2, progress=False)
     assert [(r.student, r.status) for r in results] == [("ada", "failed"), ("bea", "failed")]
     monkeypatch.undo()
-    rows, _ = grade(course_dir)
+    rows = grade_here(course_dir)
     assert rows == {"ada": ("7/9", "graded"), "bea": ("0/9", KEPT)}, "the deadline is the submission's doing"
 
 
 @pytest.mark.slow
 def test_a_gradebook_from_before_grading_keys_gains_them_and_keeps_the_ta_work(course_dir, tmp_path):
-    for student in ("ada", "bea"):
-        hand_in(course_dir, tmp_path / "subs", student)
-    grade(course_dir)
+    hand_in(course_dir, tmp_path / "subs", ["ada", "bea"])
+    grade_here(course_dir)
     ta_grades_explain(course_dir, "ada", 1.5, "say why")
     # what the previous version of the course package left: no grading key in the gradebook or grading.json
     engine = create_engine(load_settings(course_dir)["db_url"])
@@ -155,12 +164,12 @@ def test_a_gradebook_from_before_grading_keys_gains_them_and_keeps_the_ta_work(c
         record = course_dir / "autograded" / student / "t1" / "grading.json"
         record.write_text(json.dumps({k: v for k, v in json.loads(record.read_text()).items() if k != "grading_key"}))
 
-    rows, _ = grade(course_dir)
+    rows = grade_here(course_dir)
     assert rows == {"ada": ("8.5/9", "graded"), "bea": ("7/9", "graded")}, "what a grade came from is not known"
     with engine.connect() as connection:
         keys = dict(connection.execute(text("SELECT student, grading_key FROM autograder_results")).all())
     assert set(keys) == {"ada", "bea"} and all(len(key) == 64 for key in keys.values())
-    rows, _ = grade(course_dir)
+    rows = grade_here(course_dir)
     assert rows == {"ada": ("8.5/9", KEPT), "bea": ("7/9", KEPT)}
     assert explain(course_dir, "ada") == (1.5, False, "say why")
     engine.dispose()
