@@ -393,7 +393,7 @@ def _add_ta_commands(commands):
         help="autograde collected submissions in parallel, each in a sandbox",
         description="Autograde the collected submissions of ASSIGNMENT (nbgrader, sandboxed kernels) and write "
         "scores to the gradebook and executed notebooks to autograded/. A submission already graded from the same "
-        "files, course version and grading options is kept as it stands (\"unchanged, kept\"); --force grades "
+        'files, course version and grading options is kept as it stands ("unchanged, kept"); --force grades '
         "all. Exit 1 if any submission failed to grade or the gradebook database stopped answering (run grade "
         "again once it is back: what was committed is kept).",
     )
