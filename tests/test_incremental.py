@@ -146,8 +146,9 @@ def test_a_grading_the_machinery_failed_is_tried_again_and_a_failed_submission_i
     results, _ = batch.grade(course_dir, toy.course(), "t1", jobs=2, progress=False)
     assert [(r.student, r.status) for r in results] == [("ada", "failed"), ("bea", "failed")]
     monkeypatch.undo()
-    rows = grade_here(course_dir)
+    rows, run = grade(course_dir)
     assert rows == {"ada": ("7/9", "graded"), "bea": ("0/9", KEPT)}, "the deadline is the submission's doing"
+    assert "that grading failed: grading stopped after the 630 s limit" in run.stdout
 
 
 @pytest.mark.slow

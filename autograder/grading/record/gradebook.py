@@ -277,19 +277,37 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
     return summary
 
 
-def kept_result(submission, graded_at=None):
-    """A StudentResult of the grade an nbgrader submission holds now (manual scores and late penalty included)."""
-    summary = StudentResult(student=submission.student_id, status=KEPT)
-    if graded_at is not None:
-        summary.reasons.append(f"graded {graded_at:%Y-%m-%d %H:%M} UTC")
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            summary.max_score += grade.max_score or 0.0
-            summary.score += grade_score(grade)
-            if grade.needs_manual_grade:
-                summary.needs_manual += grade.max_score or 0.0
-        summary.score -= notebook.late_submission_penalty or 0.0
-    return summary
+def kept_results(gradebook, assignment_id, graded_at):
+    """{student: StudentResult} of the grades the gradebook holds now for the students in graded_at ({student:
+    when graded}), manual scores and late penalties included: two queries, however many students."""
+    from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+
+    summaries = {}
+    for student, when in graded_at.items():
+        summaries[student] = StudentResult(student=student, status=KEPT)
+        if when is not None:
+            summaries[student].reasons.append(f"graded {when:%Y-%m-%d %H:%M} UTC")
+
+    def of_these(query):
+        return (
+            query.join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            .filter(Assignment.name == assignment_id, SubmittedAssignment.student_id.in_(list(graded_at)))
+        )
+
+    notebooks = gradebook.db.query(SubmittedAssignment.student_id, SubmittedNotebook.late_submission_penalty)
+    for student, penalty in of_these(notebooks.select_from(SubmittedNotebook)):
+        summaries[student].score -= penalty or 0.0
+    columns = (Grade.max_score, Grade.needs_manual_grade, Grade.manual_score, Grade.auto_score, Grade.extra_credit)
+    grades = gradebook.db.query(SubmittedAssignment.student_id, *columns).select_from(Grade)
+    grades = of_these(grades.join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id))
+    for student, max_score, needs_manual, manual, auto, extra in grades:
+        summary = summaries[student]
+        summary.max_score += max_score or 0.0
+        summary.score += (manual if manual is not None else auto or 0.0) + (extra or 0.0)
+        if needs_manual:
+            summary.needs_manual += max_score or 0.0
+    return summaries
 
 
 def _duration(seconds):

@@ -36,7 +36,7 @@ from autograder.grading.record.gradebook import (
     database_failure,
     database_name,
     install_autograded,
-    kept_result,
+    kept_results,
     manifest_kinds,
     submission_timestamp,
 )
@@ -47,6 +47,7 @@ from autograder.grading.run.fingerprint import (
     course_version,
     grading_key,
     grading_options,
+    installed_record,
     late_policy_settings,
     submission_part,
     unchanged,
@@ -190,18 +191,24 @@ def _plan(gradebook, course_dir, assignment_id, submitted, version, options, san
     ensure_tables(gradebook)
     stored = stored_gradings(gradebook.db, assignment_id)
     rows = {submission.student_id: submission for submission in gradebook.assignment_submissions(assignment_id)}
-    to_grade, kept = {}, []
+    to_grade, kept, failures = {}, {}, {}
     for student in submitted:
         part = submission_part(course_dir / "submitted" / student / assignment_id)
         if student in rows and rows[student].extension is not None:
             part["extension"] = str(rows[student].extension)
         key, graded_at = stored.get(student, (None, None))
         keys = {grading_key(version, options, part, use)[0] for use in sandboxes}
-        if not force and student in rows and unchanged(course_dir, assignment_id, student, key, keys):
-            kept.append(kept_result(rows[student], graded_at))
+        record = installed_record(course_dir, assignment_id, student)
+        if not force and student in rows and unchanged(key, keys, record):
+            kept[student] = graded_at
+            if record.get("failure"):  # the submission's own doing (a machinery failure is never kept)
+                failures[student] = f"that grading failed: {record['failure']}"
         else:
             to_grade[student] = part
-    return to_grade, kept
+    summaries = kept_results(gradebook, assignment_id, kept)
+    for student, reason in failures.items():
+        summaries[student].reasons.append(reason)
+    return to_grade, [summaries[student] for student in kept]
 
 
 def grade(
@@ -264,10 +271,8 @@ def grade(
         workspace = stack.enter_context(
             tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-{os.getpid()}-", dir=scratch_root())
         )
-        template = _template(course_dir, assignment_id)
         overlay = grading_overlay(Path(workspace) / "overlay", course, assignment, {})
         version = course_version(course_dir, course, assignment_id, overlay, data)
-        base = compile_overlay(overlay)
         gradebook = stack.enter_context(_open_gradebook(course_dir, settings["db_url"]))
         try:
             due = gradebook.find_assignment(assignment_id).duedate
@@ -286,8 +291,9 @@ def grade(
         if progress:
             kept = f"; {len(results)} unchanged since graded, kept (--force grades them again)" if results else ""
             print(f"{assignment_id}: {len(to_grade)} of {len(submitted)} submissions to grade{kept}", file=sys.stderr)
+        # what only grading needs (the template, the compiled overlay, matplotlib's fonts) is made only for it
         base_job = {
-            "template": str(template),
+            "template": str(_template(course_dir, assignment_id)) if to_grade else None,
             "source_dir": str(course_dir / "source" / assignment_id),
             "course_file": str(course.course_file),
             "assignment": assignment_id,
@@ -295,8 +301,8 @@ def grade(
             "data_dir": str(data),
             "limits": asdict(limits),
             "use_bwrap": use_bwrap,
-            "overlay_base": str(base),
-            "read_only_files": _matplotlib_font_cache(),
+            "overlay_base": str(compile_overlay(overlay)) if to_grade else None,
+            "read_only_files": _matplotlib_font_cache() if to_grade else {},
             "cell_timeout": cell_timeout,
             "deadline": notebook_timeout * max(1, len(assignment.notebooks)) + 30,
         }

@@ -95,16 +95,19 @@ def grading_key(version, options, submission, use_bwrap):
     return key, graded_with
 
 
-def installed_key(course_dir, assignment_id, student):
-    """The grading key of the notebooks installed in autograded/<student>/<assignment>/ (None if unknown)."""
-    record = Path(course_dir) / "autograded" / student / assignment_id / "grading.json"
+def installed_record(course_dir, assignment_id, student):
+    """The grading record (grading.json) of the notebooks installed in autograded/<student>/<assignment>/,
+    {} when there is none that can be read."""
+    path = Path(course_dir) / "autograded" / student / assignment_id / "grading.json"
     try:
-        return json.loads(record.read_text()).get("grading_key")
-    except (OSError, ValueError, AttributeError):
-        return None
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
-def unchanged(course_dir, assignment_id, student, stored_key, keys):
-    """The student's stored grade was computed from what this run would grade with (one of keys), and its
-    notebooks were installed from that same grading (a run killed between the two leaves them apart)."""
-    return stored_key in keys and installed_key(course_dir, assignment_id, student) == stored_key
+def unchanged(stored_key, keys, record):
+    """The stored grade was computed from what this run would grade with (one of keys), and the installed
+    notebooks (their grading record) come from that same grading: a run killed between the commit and the
+    install leaves the two apart, and the student is graded again."""
+    return stored_key in keys and record.get("grading_key") == stored_key
