@@ -149,23 +149,29 @@ def cmd_collect(args):
 
 
 def cmd_grade(args):
+    from autograder.grading.record.gradebook import GradebookStopped
     from autograder.grading.run.batch import grade, table
     from autograder.grading.run.sandbox import Limits
 
     course = load_course()
     limits = Limits(memory_mb=args.memory_mb, processes=args.max_processes, cpu_seconds=args.cpu_seconds)
-    results, protections = grade(
-        args.course_dir,
-        course,
-        args.assignment,
-        jobs=args.jobs,
-        students=args.students,
-        sandbox=args.sandbox,
-        limits=limits,
-        cell_timeout=args.cell_timeout,
-        notebook_timeout=args.notebook_timeout,
-        cluster=args.cluster,
-    )
+    try:
+        results, protections = grade(
+            args.course_dir,
+            course,
+            args.assignment,
+            jobs=args.jobs,
+            students=args.students,
+            sandbox=args.sandbox,
+            limits=limits,
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            cluster=args.cluster,
+            force=args.force,
+        )
+    except GradebookStopped as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     missing = [f"{name} ({how})" for name, on, how in protections if not on]
     if missing:
         print("WARNING: grading without these protections: " + "; ".join(missing), file=sys.stderr)
@@ -485,8 +491,11 @@ def _add_ta_commands(commands):
     grade = commands.add_parser(
         "grade",
         help="autograde collected submissions in parallel, each in a sandbox",
-        description="Autograde every collected submission of ASSIGNMENT (nbgrader, sandboxed kernels) and write "
-        "scores to the gradebook and executed notebooks to autograded/. Exit 1 if any submission failed to grade.",
+        description="Autograde the collected submissions of ASSIGNMENT (nbgrader, sandboxed kernels) and write "
+        "scores to the gradebook and executed notebooks to autograded/. A submission already graded from the same "
+        'files, course version and grading options is kept as it stands ("unchanged, kept"); --force grades '
+        "all. Exit 1 if any submission failed to grade or the gradebook database stopped answering (run grade "
+        "again once it is back: what was committed is kept).",
     )
     grade.add_argument("course_dir", type=Path)
     grade.add_argument("assignment")
@@ -498,6 +507,9 @@ def _add_ta_commands(commands):
         "(needs pip install .[cluster] here and on the workers; --jobs is then unused)",
     )
     grade.add_argument("--students", nargs="*", help="only these students")
+    grade.add_argument(
+        "--force", action="store_true", help="grade every submission again, also those unchanged since graded"
+    )
     grade.add_argument(
         "--sandbox",
         choices=["auto", "bwrap", "none"],

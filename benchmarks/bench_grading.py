@@ -157,6 +157,7 @@ def graded(course_dir, course, assignment_id, jobs, sandbox, students=None, clus
         students=students,
         progress=False,
         cluster=cluster,
+        force=True,  # every run grades: `grade` would otherwise keep what an earlier run graded the same way
     )
     elapsed = time.perf_counter() - started
     assert not full_marks or all(r.score == r.max_score - r.needs_manual for r in results), [

@@ -14,8 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import batches
 import pytest
-from test_pipeline import _free_port, postgres  # noqa: F401 - postgres is a fixture
+from test_crash import postgres_server  # noqa: F401 - a fixture
+from test_pipeline import _free_port
 
 import toy
 from autograder.grading.intake.collect import collect
@@ -197,9 +199,9 @@ STUDENTS = {"ada": "full", "bea": "stub", "cyd": "half", "dan": "full", "eve": "
 
 
 @pytest.mark.slow
-def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cluster, postgres, tmp_path):  # noqa: F811
+def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cluster, postgres_server, tmp_path):  # noqa: F811
     ta = tmp_path / "ta"
-    course_dir = make_course(ta, STUDENTS, db_url=postgres)
+    course_dir = make_course(ta, STUDENTS, db_url=postgres_server.url)
     # workers see no file of the TA's course folder: everything they grade with arrives as data
     hidden = [ta] if bwrap_works() else []
     for name in ("w1", "w2"):
@@ -270,6 +272,89 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
     assert cluster_grades == local_grades
     assert rows == table_rows(local.stdout)
     assert rows["ada"] == ("7/9", "graded") and rows["bea"][0] == "1/9" and rows["eve"] == ("0/9", "review")
+    cluster.start_worker(victim)  # again, so that both workers grade what follows
+    cluster.workers(2)
+    _incremental_on_the_cluster_survives_a_killed_ta_and_a_lost_database(cluster, postgres_server, course_dir, rows)
+
+
+def _grading_tasks(cluster):
+    """The keys of every grading task the scheduler has seen."""
+    import distributed
+
+    def keys(dask_scheduler):
+        return sorted({str(entry[0]) for entry in dask_scheduler.transition_log if str(entry[0]).startswith("grade-")})
+
+    with distributed.Client(cluster.address, timeout="30s", set_as_default=False) as client:
+        return client.run_on_scheduler(keys)
+
+
+def _gradings(cluster):
+    """The processes grading on the workers: whatever their fork servers started."""
+    found = []
+    for name in ("w1", "w2"):
+        for process in cluster.descendants(name):
+            if "autograder.grading.run.schedule_dask" in batches.command_line(process):
+                found += batches.process_tree(process.pid)
+    return found
+
+
+def _incremental_on_the_cluster_survives_a_killed_ta_and_a_lost_database(cluster, database, course_dir, graded):
+    """Part of the test above (its cluster, with one worker killed and one left): nothing unchanged is sent to a
+    worker; a TA's grade SIGKILLed mid-batch stops its gradings on the workers and a re-run grades only what was
+    not committed; a gradebook database stopped mid-batch stops grade with what to do, and a re-run completes."""
+    sent = _grading_tasks(cluster)
+    assert sent, "the scheduler's transition log names no grading task: nothing would show one being sent"
+    again = cli("grade", course_dir, "t1", "--cluster", cluster.address)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert batches.table_rows(again.stdout) == {s: (score, "unchanged, kept") for s, (score, _) in graded.items()}
+    assert _grading_tasks(cluster) == sent, "an unchanged submission was sent to a worker"
+
+    # other grading options (a longer cell timeout): everyone is graded again, and the TA's grade is killed
+    before = batches.committed(course_dir)
+    grading = batches.start_grade(course_dir, "--cluster", cluster.address, "--cell-timeout", "21")
+    try:
+
+        def mid_batch():
+            regraded = [s for s, at in batches.committed(course_dir).items() if at != before[s]]
+            kernel = any("ipykernel_launcher" in batches.command_line(p) for p in _gradings(cluster))
+            return len(regraded) >= 2 and kernel
+
+        batches.wait_until(mid_batch, 300, "two students were committed and a worker grades the next", grading)
+        doomed = _gradings(cluster)
+        grading.kill()
+        grading.wait(10)
+        killed_at = time.monotonic()
+    finally:
+        batches.kill_session(grading)
+    done = {s for s, at in batches.committed(course_dir).items() if at != before[s]}
+    assert len(done) < len(STUDENTS), "the batch ended before the kill"
+    time.sleep(max(0.0, killed_at + 1.0 - time.monotonic()))
+    assert not batches.survivors(doomed), "the killed TA's gradings still run on the workers"
+    rerun = cli("grade", course_dir, "t1", "--cluster", cluster.address, "--cell-timeout", "21")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    rows = batches.table_rows(rerun.stdout)
+    kept = {student for student, (_, status) in rows.items() if status == "unchanged, kept"}
+    assert sorted(rows) == sorted(STUDENTS) and kept <= done and len(done - kept) <= 1, (done, rows)
+    assert {student: score for student, (score, _) in rows.items()} == {s: score for s, (score, _) in graded.items()}
+
+    # the gradebook database stops mid-batch (yet other options), then comes back
+    before = batches.committed(course_dir)
+    grading = batches.start_grade(course_dir, "--cluster", cluster.address, "--cell-timeout", "22")
+    try:
+        regraded = lambda: [s for s, at in batches.committed(course_dir).items() if at != before[s]]  # noqa: E731
+        batches.wait_until(lambda: len(regraded()) >= 1, 300, "a student was committed", grading)
+        database.stop()
+        out, err = grading.communicate(timeout=120)
+    finally:
+        batches.kill_session(grading)
+    assert grading.returncode == 1 and "Traceback" not in out + err, out + err
+    assert "stopped answering after" in err and "start the database and run grade again" in err, err
+    database.start()
+    assert len(regraded()) < len(STUDENTS)
+    rerun = cli("grade", course_dir, "t1", "--cluster", cluster.address, "--cell-timeout", "22")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert sorted(batches.table_rows(rerun.stdout)) == sorted(STUDENTS)
+    assert gradebook_grades(course_dir)[1] == {name: 1 for name in STUDENTS}
 
 
 @pytest.mark.slow

@@ -147,7 +147,7 @@ def test_regrading_replaces_results_and_gives_identical_scores(course_dir, tmp_p
     collect(course_dir, toy.course(), "t1", tmp_path / "subs", roster_ids(course_dir))
     first, _ = grade(course_dir, toy.course(), "t1", jobs=1, progress=False)
     _, grades_first, _ = collect_grades(course_dir)
-    second, _ = grade(course_dir, toy.course(), "t1", jobs=1, progress=False)
+    second, _ = grade(course_dir, toy.course(), "t1", jobs=1, progress=False, force=True)
     _, grades_second, _ = collect_grades(course_dir)
     assert [r.score for r in first] == [r.score for r in second] == [7.0]
     assert grades_first == grades_second
@@ -171,7 +171,7 @@ def test_a_student_the_machinery_could_not_grade_keeps_the_earlier_grade(course_
             on_result(job, {"student": job["student"], "failure": "the worker refuses", "not_graded": True})
 
     monkeypatch.setattr(batch, "schedule", refusing)
-    results, _ = batch.grade(course_dir, toy.course(), "t1", jobs=1, progress=False)
+    results, _ = batch.grade(course_dir, toy.course(), "t1", jobs=1, progress=False, force=True)
     assert [(r.student, r.status, r.reasons) for r in results] == [("ada", "not graded", ["the worker refuses"])]
     _, after, _ = collect_grades(course_dir)
     assert after == before and sum(after["t1"]["ada"].values()) == 7

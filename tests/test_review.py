@@ -84,7 +84,7 @@ def test_accept_restores_the_points_records_who_when_why_and_survives_a_regrade(
     ]
     assert decisions[0]["decided_at"].endswith("UTC")
 
-    regraded = cli("grade", course_dir, "t1", "--students", "cyd")
+    regraded = cli("grade", course_dir, "t1", "--students", "cyd", "--force")
     assert regraded.returncode == 0, regraded.stdout + regraded.stderr
     assert "reviewed (accepted)" in regraded.stdout
     assert sum(auto_scores(course_dir, "cyd").values()) == 7

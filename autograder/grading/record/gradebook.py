@@ -1,5 +1,9 @@
 """The course gradebook's one writer: a student's results in one transaction, notebooks in one rename.
 
+One transaction means all of it: the submission row nbgrader keeps (created or updated here without
+nbgrader's own intermediate commits), every grade and comment, and the autograder_* rows, so a database
+that goes away mid-commit leaves the student as the previous run left them.
+
 The gradebook is nbgrader's (formgrader reads and writes the same rows). Beside nbgrader's tables,
 in the same database, it keeps what nbgrader has no place for (autograder.grading.record.gradebook_tables).
 
@@ -17,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from autograder.grading.record.gradebook_tables import (
     CELLS,
@@ -38,6 +44,28 @@ class StudentResult:
     status: str = "graded"
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
+
+
+KEPT = "unchanged, kept"
+
+
+class GradebookStopped(Exception):
+    """The gradebook database failed mid-batch; the message says what was kept and what to do."""
+
+
+def database_name(db_url):
+    """The database URL as a TA can read it in a message (no password)."""
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as configured
+        return str(db_url)
+
+
+def database_failure(error):
+    """(stopped answering?, one line of what the database said) for a database error."""
+    lost = isinstance(error, (OperationalError, InterfaceError))
+    said = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lost, (said[0] if said else type(error).__name__)
 
 
 def manifest_kinds(course_dir, assignment):
@@ -90,11 +118,42 @@ def _answer_checksums(executed_path):
     return checksums
 
 
-def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None):
+def _submission(gradebook, assignment_id, student, timestamp):
+    """nbgrader's update_or_create_submission without its commits (it commits the new or re-timed submission
+    on its own): the same rows, left for the caller's one transaction."""
+    from nbgrader.api import Comment, Grade, MissingEntry, SubmittedAssignment, SubmittedNotebook
+    from nbgrader.utils import parse_utc
+
+    extra = {"timestamp": parse_utc(timestamp)} if timestamp is not None else {}
+    try:
+        submission = gradebook.find_submission(assignment_id, student)
+    except MissingEntry:
+        parts = (gradebook.find_assignment(assignment_id), gradebook.find_student(student))
+        with gradebook.db.no_autoflush:  # the rows are added whole, not flushed half-built
+            submission = SubmittedAssignment(assignment=parts[0], student=parts[1], **extra)
+            for notebook in submission.assignment.notebooks:
+                submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
+                for cell in notebook.grade_cells:
+                    Grade(cell_id=cell.id, notebook=submitted)
+                for cell in notebook.solution_cells:
+                    Comment(cell_id=cell.id, notebook=submitted)
+                for cell in notebook.task_cells:
+                    Comment(cell_id=cell.id, notebook=submitted)
+                    Grade(cell_id=cell.id, notebook=submitted)
+            gradebook.db.add(submission)
+        gradebook.db.flush()
+    else:
+        for name, value in extra.items():
+            setattr(submission, name, value)
+    return submission
+
+
+def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None, grading=None):
     """Write one student's scores into the open course gradebook in one transaction; return a StudentResult.
 
     course_dir (when given) names the submission whose fingerprint ties review decisions to it, and
-    the nbgrader configuration whose late-submission policy applies.
+    the nbgrader configuration whose late-submission policy applies. grading: (key, graded_with) of what
+    the grade was computed from (autograder.grading.run.fingerprint); None where it must be computed again.
     """
     ensure_tables(gradebook)
     db = gradebook.db
@@ -116,8 +175,7 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
         summary.reasons.append(
             f"review: {decision['decision']}ed by {decision['decided_by']}: {decision['reason']} (kept from an earlier run)"
         )
-    extra = {"timestamp": timestamp} if timestamp is not None else {}
-    submission = gradebook.update_or_create_submission(assignment.id, student, **extra)
+    submission = _submission(gradebook, assignment.id, student, timestamp)
     previous = {
         (row["notebook"], row["grade_id"]): dict(row)
         for row in db.execute(
@@ -198,9 +256,12 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
             findings=json.dumps(findings),
             held=held,
             graded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+            grading_key=grading[0] if grading else None,
+            graded_with=json.dumps(grading[1], sort_keys=True) if grading else None,
         )
     )
-    db.commit()
+    # the summary is read before the commit: after it nbgrader's rows would be loaded again, and a database
+    # that went away just then would fail a student whose results it already holds
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             summary.max_score += grade.max_score
@@ -208,11 +269,45 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
             if grade.needs_manual_grade:
                 summary.needs_manual += grade.max_score
     summary.score -= penalty
+    db.commit()
     if result.get("failure") and summary.status == "graded":
         summary.status = "failed"
     elif summary.reasons and summary.status == "graded":
         summary.status = "graded (issues)"
     return summary
+
+
+def kept_results(gradebook, assignment_id, graded_at):
+    """{student: StudentResult} of the grades the gradebook holds now for the students in graded_at ({student:
+    when graded}), manual scores and late penalties included: two queries, however many students."""
+    from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+
+    summaries = {}
+    for student, when in graded_at.items():
+        summaries[student] = StudentResult(student=student, status=KEPT)
+        if when is not None:
+            summaries[student].reasons.append(f"graded {when:%Y-%m-%d %H:%M} UTC")
+
+    def of_these(query):
+        return (
+            query.join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            .filter(Assignment.name == assignment_id, SubmittedAssignment.student_id.in_(list(graded_at)))
+        )
+
+    notebooks = gradebook.db.query(SubmittedAssignment.student_id, SubmittedNotebook.late_submission_penalty)
+    for student, penalty in of_these(notebooks.select_from(SubmittedNotebook)):
+        summaries[student].score -= penalty or 0.0
+    columns = (Grade.max_score, Grade.needs_manual_grade, Grade.manual_score, Grade.auto_score, Grade.extra_credit)
+    grades = gradebook.db.query(SubmittedAssignment.student_id, *columns).select_from(Grade)
+    grades = of_these(grades.join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id))
+    for student, max_score, needs_manual, manual, auto, extra in grades:
+        summary = summaries[student]
+        summary.max_score += max_score or 0.0
+        summary.score += (manual if manual is not None else auto or 0.0) + (extra or 0.0)
+        if needs_manual:
+            summary.needs_manual += max_score or 0.0
+    return summaries
 
 
 def _duration(seconds):

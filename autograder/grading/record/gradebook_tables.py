@@ -1,16 +1,20 @@
 """The tables the autograder keeps beside nbgrader's in the course gradebook, and what reads them.
 
-    autograder_results   per submission: its fingerprint, the tamper-scan findings, whether it is held
+    autograder_results   per submission: its fingerprint, the tamper-scan findings, whether it is held,
+                         and what its grade was computed from (grading_key, a hash of graded_with: the
+                         submission, the course version and the grading options), so `grade` regrades
+                         only what changed
     autograder_cells     per graded cell: the automatic score the last run computed (kept even while
                          held for review, so a decision can restore it without regrading) and, for
                          written answers and tasks, a checksum of the text that was graded
     autograder_reviews   every review decision: accept or reject, who, when, why (never deleted)
 
 Both writers of the gradebook use them: `gradebook.commit` (a grading run) and `review.record_review`
-(a TA's decision); nbgrader's own tables stay as formgrader expects them.
+(a TA's decision); nbgrader's own tables stay as formgrader expects them. A gradebook made by an earlier
+version of the course package gains the columns added since on first use (ensure_tables).
 """
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, inspect, select, text
 
 METADATA = MetaData()
 RESULTS = Table(
@@ -22,6 +26,9 @@ RESULTS = Table(
     Column("findings", Text, nullable=False, default="[]"),
     Column("held", Boolean, nullable=False, default=False),
     Column("graded_at", DateTime, nullable=False),
+    # added after the first release: NULL in rows written before (such a grade is simply computed again)
+    Column("grading_key", String(64)),
+    Column("graded_with", Text),
 )
 CELLS = Table(
     "autograder_cells",
@@ -53,10 +60,29 @@ DECISIONS = ("accept", "reject")
 
 
 def ensure_tables(gradebook):
-    """Create the autograder_* tables in the gradebook's database if they are missing."""
-    if not getattr(gradebook, "_autograder_tables", False):
-        METADATA.create_all(bind=gradebook.db.connection())
-        gradebook._autograder_tables = True
+    """Create the autograder_* tables in the gradebook's database if they are missing, and add the columns
+    an older version of them lacks (nullable columns only: every row already there stays valid)."""
+    if getattr(gradebook, "_autograder_tables", False):
+        return
+    connection = gradebook.db.connection()
+    METADATA.create_all(bind=connection)
+    inspector = inspect(connection)
+    for table in METADATA.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+    gradebook.db.commit()
+    gradebook._autograder_tables = True
+
+
+def stored_gradings(db, assignment_id):
+    """{student: (grading_key, graded_at)} of every student of the assignment with stored results (a key of
+    None: what the grade was computed from is not known)."""
+    query = select(RESULTS.c.student, RESULTS.c.grading_key, RESULTS.c.graded_at)
+    rows = db.execute(query.where(RESULTS.c.assignment == assignment_id))
+    return {row.student: (row.grading_key, row.graded_at) for row in rows}
 
 
 def latest_decision(db, assignment_id, student, digest=None):

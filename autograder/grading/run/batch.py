@@ -6,29 +6,52 @@ worker finishes, its scores are committed in one transaction and its executed no
 autograded/<student>/<assignment>/ in one rename, so a crash mid-run loses nothing and a re-run
 is safe. A submission that times out, kills its kernel or cannot be read is recorded with the
 reason and never stops the batch.
+
+Grading is incremental: a student whose stored grade was computed from the same submission, course
+version and grading options (autograder.grading.run.fingerprint) is kept as it stands, untouched, and
+reported "unchanged, kept"; `force` grades everyone again. A run killed mid-batch (its workers die
+with it: autograder.grading.run.lifetime) or stopped by a gradebook database that went away
+(GradebookStopped, nothing of the student being committed written) is completed by running it again.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import tqdm as tqdm_module
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from autograder.common.course import CourseError
 from autograder.grading.record.course_dir import course_gradebook, load_settings, nbgrader_api
 from autograder.grading.record.gradebook import (
+    GradebookStopped,
     StudentResult,
     commit,
+    database_failure,
+    database_name,
     install_autograded,
+    kept_results,
     manifest_kinds,
     submission_timestamp,
 )
+from autograder.grading.record.gradebook_tables import ensure_tables, stored_gradings
 from autograder.grading.record.nbgrader_course import CONFIG_NAME
 from autograder.grading.run.cgroups import cgroups_usable, sweep_stale_cgroups
+from autograder.grading.run.fingerprint import (
+    course_version,
+    grading_key,
+    grading_options,
+    installed_record,
+    late_policy_settings,
+    submission_part,
+    unchanged,
+)
 from autograder.grading.run.overlay import compile_overlay, grading_overlay
 from autograder.grading.run.sandbox import Limits, bwrap_works, protections
 from autograder.grading.run.schedule_local import schedule
@@ -125,6 +148,69 @@ def _matplotlib_font_cache():
     return {f"/tmp/matplotlib/{path.name}": str(path) for path in cache.glob("fontlist-*.json")}
 
 
+def _remove_stale_workspaces(root):
+    """Remove the workspaces of grading runs on this machine that were killed (their process is gone)."""
+    for folder in Path(root or tempfile.gettempdir()).glob("grade-*-*-*"):
+        owner = folder.name.rsplit("-", 2)[-2]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _open_gradebook(course_dir, db_url):
+    """The course gradebook, or GradebookStopped saying that its database does not answer."""
+    try:
+        gradebook = course_gradebook(course_dir)
+    except SQLAlchemyError as error:
+        _, said = database_failure(error)
+        raise GradebookStopped(
+            f"the gradebook database at {database_name(db_url)} is not answering ({said}); nothing was graded; "
+            "start the database and run grade again"
+        ) from None
+    try:
+        yield gradebook
+    finally:
+        try:
+            gradebook.close()
+        except SQLAlchemyError:  # the database is gone: there is nothing left to close
+            pass
+
+
+def _plan(gradebook, course_dir, assignment_id, submitted, version, options, sandboxes, force):
+    """({student: submission part of its key} to grade, [StudentResult] of those kept unchanged)."""
+    ensure_tables(gradebook)
+    stored = stored_gradings(gradebook.db, assignment_id)
+    rows = {submission.student_id: submission for submission in gradebook.assignment_submissions(assignment_id)}
+    to_grade, kept, failures = {}, {}, {}
+    for student in submitted:
+        part = submission_part(course_dir / "submitted" / student / assignment_id)
+        if student in rows and rows[student].extension is not None:
+            part["extension"] = str(rows[student].extension)
+        key, graded_at = stored.get(student, (None, None))
+        keys = {grading_key(version, options, part, use)[0] for use in sandboxes}
+        record = installed_record(course_dir, assignment_id, student)
+        if not force and student in rows and unchanged(key, keys, record):
+            kept[student] = graded_at
+            if record.get("failure"):  # the submission's own doing (a machinery failure is never kept)
+                failures[student] = f"that grading failed: {record['failure']}"
+        else:
+            to_grade[student] = part
+    summaries = kept_results(gradebook, assignment_id, kept)
+    for student, reason in failures.items():
+        summaries[student].reasons.append(reason)
+    return to_grade, [summaries[student] for student in kept]
+
+
 def grade(
     course_dir,
     course,
@@ -137,11 +223,14 @@ def grade(
     notebook_timeout=600,
     progress=True,
     cluster=None,
+    force=False,
 ):
-    """Grade every submission of assignment_id; returns ([StudentResult], protections in force).
+    """Grade the submissions of assignment_id not graded yet from what they would be graded from now (all of
+    them with force); returns ([StudentResult], protections in force). Those kept have status KEPT.
 
     With cluster (a Dask scheduler address, e.g. tcp://host:8786) the students are graded on its workers
     (autograder.grading.run.schedule_dask), each of which applies the sandbox it can; jobs is then unused.
+    Raises GradebookStopped when the gradebook database fails: what was committed before stays.
     """
     course_dir = Path(course_dir).resolve()
     settings = load_settings(course_dir)
@@ -167,15 +256,44 @@ def grade(
     limits = limits or Limits()
     if cgroups_usable():
         sweep_stale_cgroups()  # left by a grading run that was killed before it could clean up
+    _remove_stale_workspaces(scratch_root())
     jobs = max(1, jobs or os.cpu_count() or 1)
     data = grading_data_dir()  # the embedded dataset only, read-only inside every sandbox
     kinds = manifest_kinds(course_dir, assignment)
     results = []
-    with tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-", dir=scratch_root()) as workspace:
-        template = _template(course_dir, assignment_id)
-        base = compile_overlay(grading_overlay(Path(workspace) / "overlay", course, assignment, {}))
+    with contextlib.ExitStack() as stack:
+        on_cluster = None
+        if cluster:
+            from autograder.grading.run.schedule_dask import Cluster
+
+            on_cluster = stack.enter_context(Cluster(cluster))
+        sandboxes = on_cluster.sandboxes(sandbox) if on_cluster else {use_bwrap}
+        workspace = stack.enter_context(
+            tempfile.TemporaryDirectory(prefix=f"grade-{assignment_id}-{os.getpid()}-", dir=scratch_root())
+        )
+        overlay = grading_overlay(Path(workspace) / "overlay", course, assignment, {})
+        version = course_version(course_dir, course, assignment_id, overlay, data)
+        gradebook = stack.enter_context(_open_gradebook(course_dir, settings["db_url"]))
+        try:
+            due = gradebook.find_assignment(assignment_id).duedate
+            options = grading_options(
+                asdict(limits), cell_timeout, notebook_timeout, due, late_policy_settings(course_dir)
+            )
+            to_grade, results = _plan(
+                gradebook, course_dir, assignment_id, submitted, version, options, sandboxes, force
+            )
+        except SQLAlchemyError as error:
+            _, said = database_failure(error)
+            raise GradebookStopped(
+                f"the gradebook database at {database_name(settings['db_url'])} failed ({said}); nothing was "
+                "graded; start the database and run grade again"
+            ) from None
+        if progress:
+            kept = f"; {len(results)} unchanged since graded, kept (--force grades them again)" if results else ""
+            print(f"{assignment_id}: {len(to_grade)} of {len(submitted)} submissions to grade{kept}", file=sys.stderr)
+        # what only grading needs (the template, the compiled overlay, matplotlib's fonts) is made only for it
         base_job = {
-            "template": str(template),
+            "template": str(_template(course_dir, assignment_id)) if to_grade else None,
             "source_dir": str(course_dir / "source" / assignment_id),
             "course_file": str(course.course_file),
             "assignment": assignment_id,
@@ -183,12 +301,12 @@ def grade(
             "data_dir": str(data),
             "limits": asdict(limits),
             "use_bwrap": use_bwrap,
-            "overlay_base": str(base),
-            "read_only_files": _matplotlib_font_cache(),
+            "overlay_base": str(compile_overlay(overlay)) if to_grade else None,
+            "read_only_files": _matplotlib_font_cache() if to_grade else {},
             "cell_timeout": cell_timeout,
             "deadline": notebook_timeout * max(1, len(assignment.notebooks)) + 30,
         }
-        bar = tqdm(total=len(submitted), desc=f"grading {assignment_id}", unit="student", disable=not progress)
+        bar = tqdm(total=len(to_grade), desc=f"grading {assignment_id}", unit="student", disable=not progress)
         jobs_list = [
             dict(
                 base_job,
@@ -196,31 +314,52 @@ def grade(
                 submission=str(course_dir / "submitted" / student / assignment_id),
                 scratch=str(Path(workspace) / "students" / student),
             )
-            for student in submitted
+            for student in to_grade
         ]
+        committed = []
 
         def record(job, result):
+            student = job["student"]
             if result.get("not_graded"):
                 # the grading machinery could not grade this student (e.g. a cluster worker refused):
                 # nothing is written, so an earlier grade stands
-                results.append(StudentResult(student=job["student"], status="not graded", reasons=[result["failure"]]))
+                results.append(StudentResult(student=student, status="not graded", reasons=[result["failure"]]))
             else:
-                timestamp = submission_timestamp(course_dir / "submitted" / job["student"] / assignment_id)
-                results.append(commit(gradebook, assignment, result, kinds, timestamp, course_dir=course_dir))
+                used_bwrap = result.get("worker", {}).get("use_bwrap", use_bwrap)
+                # a grading the machinery failed (not the submission) is recorded, and tried again next run
+                grading = None if result.get("retry") else grading_key(version, options, to_grade[student], used_bwrap)
+                result["grading_key"] = grading[0] if grading else None
+                timestamp = submission_timestamp(course_dir / "submitted" / student / assignment_id)
+                try:
+                    summary = commit(gradebook, assignment, result, kinds, timestamp, course_dir, grading)
+                except SQLAlchemyError as error:
+                    message = _stopped_message(settings["db_url"], error, student, committed, to_grade)
+                    raise GradebookStopped(message) from None
+                committed.append(student)
+                results.append(summary)
                 install_autograded(course_dir, assignment_id, result)
             bar.update(1)
-            bar.set_postfix(last=job["student"], refresh=False)
+            bar.set_postfix(last=student, refresh=False)
 
-        with course_gradebook(course_dir) as gradebook:
-            if cluster:
-                from autograder.grading.run.schedule_dask import schedule as schedule_on_cluster
-
-                in_force = schedule_on_cluster(cluster, jobs_list, record, workspace, sandbox)
+        try:
+            if on_cluster:
+                in_force = on_cluster.grade(jobs_list, record, workspace, sandbox)
             else:
                 schedule(jobs_list, jobs, record, workspace)
                 in_force = protections(use_bwrap)
-        bar.close()
+        finally:
+            bar.close()
     return sorted(results, key=lambda r: r.student), in_force
+
+
+def _stopped_message(db_url, error, student, committed, to_grade):
+    lost, said = database_failure(error)
+    what = "stopped answering" if lost else "refused a write"
+    return (
+        f"the gradebook database at {database_name(db_url)} {what} after {len(committed)} of the {len(to_grade)} "
+        f"students to grade were committed ({said}); nothing of {student}'s grading was written; start the "
+        "database and run grade again: students already committed are kept, the others are graded"
+    )
 
 
 def table(results):

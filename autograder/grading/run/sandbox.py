@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.grading.run.cgroups import cgroups_usable, enter_cgroup
+from autograder.grading.run.lifetime import arm_parent_death_signal, die_with_parent, die_with_pipe_writer
 from autograder.grading.run.quota import record_kernel
 
 KERNEL_NAME = "cs-sandbox"
@@ -308,6 +309,13 @@ def _exec(profile, argv, connection_file=None):
 
 
 def launch(profile_path, connection_file, extra_args):
+    # jupyter_client starts this launcher in a session of its own and names itself in JPY_PARENT_PID: the
+    # kernel dies with the grading process that runs the notebook (the signal survives the exec)
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    if parent.isdigit():
+        die_with_parent(int(parent))
+    else:
+        arm_parent_death_signal()
     profile = json.loads(Path(profile_path).read_text())
     record_kernel(profile["runtime_dir"])  # the grader's watchdog on the shared folders may kill this pid
     limit_this_process(profile)
@@ -319,6 +327,7 @@ def launch(profile_path, connection_file, extra_args):
 
 def launch_server(profile_path):
     """The call server: stdin and stdout stay the channel to the grader; stderr goes to a log."""
+    die_with_pipe_writer(0)  # the trusted runner that started it holds the other end of stdin
     profile = json.loads(Path(profile_path).read_text())
     limit_this_process(profile)
     _log_to(profile, "server.log", (2,))

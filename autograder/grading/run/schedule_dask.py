@@ -13,7 +13,9 @@ deadline), forked from a helper process that has imported the grader once. The s
 there (bubblewrap when usable there, as `--sandbox` asks) and the worker's protections come back
 with the result, executed notebooks included as bytes. on_result(job, result) runs in the calling
 thread as results arrive, so the TA's process stays the only gradebook writer. When a worker dies
-mid-task, Dask runs the task again on another worker; each student's result is handed over once.
+mid-task, Dask runs the task again on another worker; each student's result is handed over once. When
+the TA's process is gone (killed, or stopped by its gradebook), the scheduler cancels its tasks and each
+worker kills the grading it was running for them.
 """
 
 import functools
@@ -32,6 +34,7 @@ from pathlib import Path
 from autograder.common.course import CourseError
 from autograder.grading.run import transport, versions
 from autograder.grading.run.cgroups import release_cgroups
+from autograder.grading.run.lifetime import die_with_parent
 from autograder.grading.run.sandbox import bwrap_works, protections
 from autograder.grading.run.schedule_local import _failed
 from autograder.grading.run.worker import scratch_root
@@ -111,15 +114,39 @@ def _combined(seen):
     ]
 
 
-def schedule(address, jobs, on_result, workspace, sandbox="auto"):
-    """Grade jobs on the Dask cluster at address; on_result(job, result) here as each result arrives.
+class Cluster:
+    """A connection to the Dask cluster at address whose workers all have this machine's course package."""
 
-    Returns the protections in force: [(protection, active, how)], each missing one naming the workers.
-    """
-    distributed = _distributed()
-    client = connect(address)
-    try:
-        check_workers(client)
+    def __init__(self, address):
+        self.distributed = _distributed()
+        self.client = connect(address)
+        try:
+            check_workers(self.client)
+        except BaseException:
+            self.client.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        # the scheduler forgets the tasks of a closed client: workers stop gradings nobody waits for
+        self.client.close()
+
+    def sandboxes(self, sandbox="auto"):
+        """{use_bwrap} the connected workers grade with, as `sandbox` asks (both where none answers)."""
+        if sandbox != "auto":
+            return {sandbox == "bwrap"}
+        reports = self.client.run(_bwrap_usable, on_error="return")
+        found = {bool(report) for report in reports.values() if not isinstance(report, BaseException)}
+        return found or {True, False}
+
+    def grade(self, jobs, on_result, workspace, sandbox="auto"):
+        """Grade jobs on the cluster; on_result(job, result) here as each result arrives.
+
+        Returns the protections in force: [(protection, active, how)], each missing one naming the workers.
+        """
+        client = self.client
         blobs, tasks = transport.pack_jobs(jobs)
         shared = sorted({ref["sha256"] for task in tasks for ref in task["inputs"].values() if ref["shared"]})
         scattered = {}
@@ -143,7 +170,7 @@ def schedule(address, jobs, on_result, workspace, sandbox="auto"):
             )
             pending[future] = job
         seen = {}
-        for future in distributed.as_completed(list(pending), loop=client.loop):
+        for future in self.distributed.as_completed(list(pending), loop=client.loop):
             job = pending.pop(future)
             try:
                 result = future.result()
@@ -157,8 +184,6 @@ def schedule(address, jobs, on_result, workspace, sandbox="auto"):
                 seen[where.get("address", "?")] = where.get("protections", [])
             on_result(job, transport.unpack_result(result, Path(workspace) / "executed" / job["student"]))
         return _combined(seen)
-    finally:
-        client.close()
 
 
 # --- on the worker ------------------------------------------------------------------------------
@@ -184,18 +209,32 @@ def run_task(task, blobs, expected, sandbox):
         job = transport.unpack_job(task, blobs, scratch, cache=Path(worker.local_directory) / "cs-grading-inputs")
         job["use_bwrap"] = _bwrap_usable() if sandbox in ("auto", "bwrap") else False
         if sandbox == "bwrap" and not job["use_bwrap"]:
-            result = _failed(job, f"bubblewrap is not usable on the Dask worker {worker.address} (install it there)", 0)
+            reason = f"bubblewrap is not usable on the Dask worker {worker.address} (install it there)"
+            result = _failed(job, reason, 0, retry=True)
         else:
-            result = _launch(job, scratch)
+            result = _launch(job, scratch, _wanted(worker))
         result["worker"] = {
             "address": worker.address,
             "protections": protections(job["use_bwrap"]),
+            "use_bwrap": job["use_bwrap"],
             "inputs": {key: job[key] for key in task["inputs"]},
         }
         return transport.pack_result(result)
     finally:
         release_cgroups(scratch / "work" / "runtime")
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _wanted(worker):
+    """A test of whether the scheduler still wants the task running in this thread: once its client is gone
+    (the TA's `grade` was killed, or stopped), the worker marks it cancelled and its grading can stop."""
+    key = worker.get_current_task()
+
+    def wanted():
+        task = worker.state.tasks.get(key)
+        return task is not None and task.state != "cancelled"
+
+    return wanted
 
 
 def _remove_stale_scratch(root):
@@ -290,13 +329,17 @@ def _kill_group(pid):
         pass
 
 
-def _launch(job, scratch):
-    """worker.run(job) in a grading process of its own, within job["deadline"] seconds."""
+def _launch(job, scratch, wanted=None):
+    """worker.run(job) in a grading process of its own, within job["deadline"] seconds, for as long as
+    wanted() (when given) says the result is still waited for."""
     job_path, result_path, log_path = scratch / "job.json", scratch / "result.json", scratch / "grading.log"
     job_path.write_text(json.dumps(job))
     started = time.monotonic()
     pid = _start(job_path, result_path, log_path)
     while not result_path.is_file() and _alive(pid):
+        if wanted is not None and not wanted():
+            _kill_group(pid)
+            return _failed(job, "nobody waits for this grading any more", time.monotonic() - started, retry=True)
         if time.monotonic() - started > job["deadline"]:
             _kill_group(pid)
             return _failed(
@@ -315,24 +358,11 @@ def _launch(job, scratch):
 # --- the fork server: `python -m autograder.grading.run.schedule_dask`, started by _start ----------
 
 
-def _die_with_parent(parent):
-    """Linux: SIGKILL this process when the fork server dies (a killed worker leaves no grading behind)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _grade_in_child(job_path, result_path, log_path, parent):
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()  # its own process group, so a deadline kills everything it started
-        _die_with_parent(parent)
+        die_with_parent(parent)  # a killed worker (and its fork server) leaves no grading behind
         log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)

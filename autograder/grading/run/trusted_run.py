@@ -23,8 +23,8 @@ import nbformat
 
 from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 from autograder.grading.run.cgroups import cgroups_usable, parent_cgroups, release_cgroups
+from autograder.grading.run.lifetime import die_with_parent
 from autograder.grading.run.sandbox import Limits, limit_this_process, write_profile
-from autograder.grading.trusted.remote import die_with_parent
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
@@ -190,7 +190,7 @@ class TrustedRun:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=_limited(runner_profile) if sys.platform.startswith("linux") else None,
+            preexec_fn=_limited(runner_profile, os.getpid()) if sys.platform.startswith("linux") else None,
         )
         self.started = time.monotonic()
 
@@ -216,12 +216,12 @@ class TrustedRun:
         return json.loads(self.result_path.read_text())
 
 
-def _limited(profile_path):
-    """preexec_fn of the trusted runner: dies with its parent, then takes its limits."""
+def _limited(profile_path, parent):
+    """preexec_fn of the trusted runner: dies with its parent (the worker), then takes its limits."""
     profile = json.loads(Path(profile_path).read_text())
 
     def preexec():
-        die_with_parent()
+        die_with_parent(parent)
         limit_this_process(profile)
 
     return preexec
