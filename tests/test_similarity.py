@@ -330,13 +330,18 @@ def test_hold_withholds_the_points_until_review_decides_and_a_rerun_keeps_the_de
     assert (
         rows["cyd"]["total"] == "0" and "held for review (7 automatic points withheld)" in rows["cyd"]["still_to_grade"]
     )
+    # grading the same hand-ins again (--force) keeps them held: the similarity finding stays with the submission
+    assert cli("grade", toy_course, "t1", "--jobs", "2", "--force").returncode == 0
+    assert automatic_points(toy_course, "ada") == automatic_points(toy_course, "cyd") == 0
+    assert automatic_points(toy_course, "bea") == 7
 
     decided = cli("review", toy_course, "t1", "ada", "--accept", "--reason", "cyd copied from ada", "--by", "tara")
     assert decided.returncode == 0, decided.stderr
     assert cli("review", toy_course, "t1", "cyd", "--reject", "--reason", "copied", "--by", "tara").returncode == 0
     assert automatic_points(toy_course, "ada") == 7 and automatic_points(toy_course, "cyd") == 0
-    # a regrade writes only the tamper scan's findings; similarity --hold after it re-applies the decisions
-    assert cli("grade", toy_course, "t1", "--jobs", "2").returncode == 0
+    # a forced regrade keeps the decisions, and similarity --hold after it re-applies them
+    assert cli("grade", toy_course, "t1", "--jobs", "2", "--force").returncode == 0
+    assert automatic_points(toy_course, "ada") == 7 and automatic_points(toy_course, "cyd") == 0
     again = cli("similarity", toy_course, "t1", "--hold")
     assert "ada: accepted by a TA before; the decision stands" in again.stdout
     assert "cyd: rejected by a TA before; the decision stands" in again.stdout

@@ -33,6 +33,7 @@ from autograder.grading.record.gradebook_tables import (
     late_policy_for,
     latest_decision,
 )
+from autograder.grading.record.similarity_pairs import is_similarity_finding
 
 
 @dataclass
@@ -162,6 +163,16 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
     findings = [str(finding) for finding in result.get("findings") or []]
     submitted_dir = Path(course_dir) / "submitted" / student / assignment.id if course_dir else None
     digest = submission_digest(submitted_dir, findings)
+    # a `similarity` finding on this very submission stays (and keeps it held) when it is graded again
+    earlier = (
+        db.execute(select(RESULTS).where(RESULTS.c.assignment == assignment.id, RESULTS.c.student == student))
+        .mappings()
+        .first()
+    )
+    if earlier is not None and earlier["digest"] == digest:
+        findings += [
+            f for f in json.loads(earlier["findings"] or "[]") if is_similarity_finding(f) and f not in findings
+        ]
     decision = latest_decision(db, assignment.id, student, digest) if findings else None
     held = bool(findings) and decision is None
     if result.get("failure"):
@@ -169,7 +180,8 @@ def commit(gradebook, assignment, result, kinds, timestamp=None, course_dir=None
     summary.reasons += result.get("notes", [])
     if held:
         summary.status = "review"
-        summary.reasons.append("possible tampering, points withheld for review: " + "; ".join(findings[:3]))
+        why = "possible tampering" if any(not is_similarity_finding(f) for f in findings) else "similar work"
+        summary.reasons.append(f"{why}, points withheld for review: " + "; ".join(findings[:3]))
     elif decision:
         summary.status = f"reviewed ({decision['decision']}ed)"
         summary.reasons.append(
