@@ -597,6 +597,20 @@ check_true(
     accuracy >= target, f"the trained TwoLayerNet reaches {accuracy:.1%} validation accuracy; aim for {target:.0%}"
 )
 print(f"validation accuracy {accuracy:.1%} (target {target:.0%})")
+### BEGIN HIDDEN TESTS
+# the notebook's kernel can read the validation labels: the points are decided on 1,000 new images,
+# scaled as the validation images are (the same training mean subtracted)
+from autograder.grading.trusted.judging import fresh_split
+
+if validation["source"] != "cifar10":
+    X_fresh, y_fresh = fresh_split(1000, seed=82_331, dtype=np.float32)
+    fresh_scores = np.maximum(0, X_fresh.reshape(len(X_fresh), -1) @ W1 + b1) @ W2 + b2
+    fresh_accuracy = float(np.mean(np.argmax(fresh_scores, axis=1) == y_fresh))
+    check_true(
+        fresh_accuracy >= target,
+        f"the trained TwoLayerNet reaches {fresh_accuracy:.1%} accuracy on 1,000 new images; aim for {target:.0%}",
+    )
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The loss should fall quickly at first and then more slowly; the training and validation accuracies
@@ -1446,7 +1460,8 @@ def checked_mask(out, x, p):
     out = as_array(out, "dropout_forward out", x.shape)
     kept = out != 0
     check_close(out[kept], x[kept] / p, f"dropout_forward's kept units with p = {p} (x / p)", rtol=1e-12)
-    check_scalar(kept.mean(), p, f"the fraction of units dropout_forward kept with p = {p}", atol=0.1)
+    spread = max(0.05, 5 * np.sqrt(p * (1 - p) / x.size))  # five standard deviations of the kept fraction
+    check_scalar(kept.mean(), p, f"the fraction of units dropout_forward kept with p = {p}", atol=spread)
     return kept / p
 
 
