@@ -351,6 +351,12 @@ import numpy as np
 from cs_lib.checks import check_close, check_scalar
 from cs_lib.classifiers.linear_svm import svm_loss_naive, svm_loss_vectorized
 
+# both on the lecture's example (X the identity, so the scores are the rows of W): the loss is known by hand
+lecture_scores = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+for name, function in (("svm_loss_naive", svm_loss_naive), ("svm_loss_vectorized", svm_loss_vectorized)):
+    loss, _ = function(lecture_scores.copy(), np.eye(3), np.array([0, 1, 2]), 0.0)
+    check_scalar(loss, (2.9 + 0.0 + 12.9) / 3, f"{name} on the lecture's example")
+
 rng = np.random.default_rng(5)
 W, X, y = 0.01 * rng.standard_normal((30, 10)), rng.standard_normal((50, 30)), rng.integers(10, size=50)
 loss_naive, dW_naive = svm_loss_naive(W, X, y, 0.05)
@@ -358,16 +364,27 @@ loss_vectorized, dW_vectorized = svm_loss_vectorized(W, X, y, 0.05)
 check_scalar(loss_vectorized, loss_naive, "svm_loss_vectorized loss against svm_loss_naive", rtol=1e-10)
 check_close(dW_vectorized, dW_naive, "svm_loss_vectorized dW against svm_loss_naive", rtol=1e-8, atol=1e-12)
 
+
 ### BEGIN HIDDEN TESTS
-for N, D, C in [(1, 7, 3), (12, 1, 2), (30, 50, 4)]:
+def svm_reference(W, X, y, reg):
+    scores = X @ W
+    N, C = scores.shape
+    margins = scores - scores[np.arange(N), y][:, None] + 1
+    active = (margins > 0) & (np.arange(C)[None, :] != y[:, None])
+    loss = np.where(active, margins, 0.0).sum() / N + reg * (W**2).sum()
+    dscores = active - np.eye(C)[y] * active.sum(axis=1, keepdims=True)
+    return loss, X.T @ dscores / N + 2 * reg * W
+
+
+# both versions against a reference computed here, not only against each other
+for N, D, C in [(50, 30, 10), (1, 7, 3), (12, 1, 2), (30, 50, 4)]:
     W, X, y = rng.standard_normal((D, C)), rng.standard_normal((N, D)), rng.integers(C, size=N)
-    loss_naive, dW_naive = svm_loss_naive(W, X, y, 0.2)
-    loss_vectorized, dW_vectorized = svm_loss_vectorized(W, X, y, 0.2)
+    expected_loss, expected_dW = svm_reference(W, X, y, 0.2)
     where = f"(N={N}, D={D}, C={C})"
-    check_scalar(loss_vectorized, loss_naive, f"svm_loss_vectorized loss against svm_loss_naive {where}", rtol=1e-10)
-    check_close(
-        dW_vectorized, dW_naive, f"svm_loss_vectorized dW against svm_loss_naive {where}", rtol=1e-8, atol=1e-12
-    )
+    for name, function in (("svm_loss_naive", svm_loss_naive), ("svm_loss_vectorized", svm_loss_vectorized)):
+        loss, dW = function(W, X, y, 0.2)
+        check_scalar(loss, expected_loss, f"{name} loss {where}", rtol=1e-9)
+        check_close(dW, expected_dW, f"{name} dW {where}", rtol=1e-7, atol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -559,10 +576,22 @@ print(
 )
 
 # %% test="softmax_naive_matches_vectorized" points=1
+import math
+
 import numpy as np
 
 from cs_lib.checks import check_close, check_scalar
 from cs_lib.classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
+
+# both on the lecture's example (X the identity, so the scores are the rows of W): the loss is known by hand
+lecture_scores = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
+lecture_losses = [-math.log(math.exp(s[i]) / sum(math.exp(v) for v in s)) for i, s in enumerate(lecture_scores)]
+for name, function in (
+    ("softmax_loss_naive", softmax_loss_naive),
+    ("softmax_loss_vectorized", softmax_loss_vectorized),
+):
+    loss, _ = function(np.array(lecture_scores), np.eye(3), np.array([0, 1, 2]), 0.0)
+    check_scalar(loss, sum(lecture_losses) / 3, f"{name} on the lecture's example")
 
 rng = np.random.default_rng(5)
 W, X, y = 0.01 * rng.standard_normal((30, 10)), rng.standard_normal((50, 30)), rng.integers(10, size=50)
@@ -571,18 +600,29 @@ loss_vectorized, dW_vectorized = softmax_loss_vectorized(W, X, y, 0.05)
 check_scalar(loss_vectorized, loss_naive, "softmax_loss_vectorized loss against softmax_loss_naive", rtol=1e-10)
 check_close(dW_vectorized, dW_naive, "softmax_loss_vectorized dW against softmax_loss_naive", rtol=1e-8, atol=1e-12)
 
+
 ### BEGIN HIDDEN TESTS
-for N, D, C in [(1, 7, 3), (12, 1, 2), (30, 50, 4)]:
+def softmax_reference(W, X, y, reg):
+    scores = X @ W
+    N, C = scores.shape
+    log_norm = np.logaddexp.reduce(scores, axis=1)
+    probabilities = np.exp(scores - log_norm[:, None])
+    loss = np.mean(log_norm - scores[np.arange(N), y]) + reg * (W**2).sum()
+    return loss, X.T @ (probabilities - np.eye(C)[y]) / N + 2 * reg * W
+
+
+# both versions against a reference computed here, not only against each other
+for N, D, C in [(50, 30, 10), (1, 7, 3), (12, 1, 2), (30, 50, 4)]:
     W, X, y = rng.standard_normal((D, C)), rng.standard_normal((N, D)), rng.integers(C, size=N)
-    loss_naive, dW_naive = softmax_loss_naive(W, X, y, 0.2)
-    loss_vectorized, dW_vectorized = softmax_loss_vectorized(W, X, y, 0.2)
+    expected_loss, expected_dW = softmax_reference(W, X, y, 0.2)
     where = f"(N={N}, D={D}, C={C})"
-    check_scalar(
-        loss_vectorized, loss_naive, f"softmax_loss_vectorized loss against softmax_loss_naive {where}", rtol=1e-10
-    )
-    check_close(
-        dW_vectorized, dW_naive, f"softmax_loss_vectorized dW against softmax_loss_naive {where}", rtol=1e-8, atol=1e-12
-    )
+    for name, function in (
+        ("softmax_loss_naive", softmax_loss_naive),
+        ("softmax_loss_vectorized", softmax_loss_vectorized),
+    ):
+        loss, dW = function(W, X, y, 0.2)
+        check_scalar(loss, expected_loss, f"{name} loss {where}", rtol=1e-9)
+        check_close(dW, expected_dW, f"{name} dW {where}", rtol=1e-7, atol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -612,25 +652,28 @@ from cs_lib.classifiers.linear_classifier import LinearClassifier
 
 rng = np.random.default_rng(3)
 classifier = LinearClassifier()
-classifier.W = rng.standard_normal((6, 4))
+W = rng.standard_normal((6, 4))
+classifier.W = W.copy()  # the expected labels come from this test's own W, not from what the object holds
 X = rng.standard_normal((25, 6))
 y_pred = classifier.predict(X)
 check_shape(y_pred, (25,), "predict")
 check_true(np.issubdtype(np.asarray(y_pred).dtype, np.integer), "predict must return integer class labels")
-scores = [[sum(X[i, d] * classifier.W[d, c] for d in range(6)) for c in range(4)] for i in range(25)]
+scores = [[sum(X[i, d] * W[d, c] for d in range(6)) for c in range(4)] for i in range(25)]
 expected = [max(range(4), key=lambda c, row=row: row[c]) for row in scores]
 check_close(y_pred, expected, "predicted labels", rtol=0, atol=0)
 
 ### BEGIN HIDDEN TESTS
 # one image, and more classes than features
-classifier.W = rng.standard_normal((3, 9))
+W = rng.standard_normal((3, 9))
+classifier.W = W.copy()
 X = rng.standard_normal((1, 3))
 y_pred = classifier.predict(X)
 check_shape(y_pred, (1,), "predict on a single image")
-check_close(y_pred, [int(np.argmax(X[0] @ classifier.W))], "predict on a single image", rtol=0, atol=0)
-W_before = classifier.W.copy()
-y_pred = classifier.predict(rng.standard_normal((50, 3)))
-check_close(classifier.W, W_before, "W after predict (predict must not change it)", rtol=0, atol=0)
+check_close(y_pred, [int(np.argmax(X[0] @ W))], "predict on a single image", rtol=0, atol=0)
+X = rng.standard_normal((50, 3))
+y_pred = classifier.predict(X)
+check_close(y_pred, np.argmax(X @ W, axis=1), "predict on 50 images with 9 classes", rtol=0, atol=0)
+check_close(classifier.W, W, "W after predict (predict must not change it)", rtol=0, atol=0)
 ### END HIDDEN TESTS
 
 # %% test="classifier_losses" points=1
@@ -638,9 +681,8 @@ import math
 
 import numpy as np
 
-from cs_lib.checks import check_rel_error, check_scalar, check_shape
+from cs_lib.checks import check_close, check_scalar, check_shape
 from cs_lib.classifiers.linear_classifier import LinearSVM, Softmax
-from cs_lib.gradient_check import eval_numerical_gradient
 
 lecture_scores = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
 softmax_losses = [-math.log(math.exp(s[i]) / sum(math.exp(v) for v in s)) for i, s in enumerate(lecture_scores)]
@@ -653,24 +695,25 @@ for classifier_class, expected_loss in expected.items():
     check_shape(dW, (3, 3), f"{classifier_class.__name__}.loss dW")
 
 ### BEGIN HIDDEN TESTS
+from autograder.grading.trusted.reference import reference_module
+
+# the classifier's W is this test's own; the expected values come from the reference loss of that W
+references = {
+    LinearSVM: reference_module("cs_lib.classifiers.linear_svm").svm_loss_vectorized,
+    Softmax: reference_module("cs_lib.classifiers.softmax").softmax_loss_vectorized,
+}
 rng = np.random.default_rng(4)
 X, y = rng.standard_normal((8, 5)), rng.integers(3, size=8)
-for classifier_class in (LinearSVM, Softmax):
-    classifier = classifier_class()
-    classifier.W = rng.standard_normal((5, 3))
-    W = classifier.W
-    loss_0, _ = classifier.loss(X, y, 0.0)
-    loss_r, dW = classifier.loss(X, y, 0.4)
+for classifier_class, reference_loss in references.items():
     name = classifier_class.__name__
-    check_scalar(loss_r - loss_0, 0.4 * np.sum(W * W), f"{name}.loss must pass reg on to the loss function")
-
-    def loss_at(w, classifier=classifier):
-        classifier.W = w
-        return classifier.loss(X, y, 0.4)[0]
-
-    numerical = eval_numerical_gradient(loss_at, W.copy())
-    classifier.W = W
-    check_rel_error(dW, numerical, f"{name}.loss dW", tol=1e-7)
+    W = rng.standard_normal((5, 3))
+    classifier = classifier_class()
+    classifier.W = W.copy()
+    for reg in (0.0, 0.4):
+        loss, dW = classifier.loss(X, y, reg)
+        expected_loss, expected_dW = reference_loss(W.copy(), X, y, reg)
+        check_scalar(loss, expected_loss, f"{name}.loss with reg = {reg} (reg passed on to the loss)", rtol=1e-9)
+        check_close(dW, expected_dW, f"{name}.loss dW with reg = {reg}", rtol=1e-7, atol=1e-9)
 ### END HIDDEN TESTS
 
 # %% test="linear_classifier_train" points=3
@@ -892,6 +935,21 @@ check_true(
     f"validation accuracy {val_accuracy:.3f} is below {threshold} with best_svm = {best_svm}",
 )
 
+### BEGIN HIDDEN TESTS
+# the notebook's kernel can read the validation labels: the points are decided on 1,000 new images, scored
+# here with the trained weights (the same scaling, the training mean and a bias column)
+from autograder.grading.trusted.judging import fresh_split
+
+if not on_cifar:
+    X_fresh, y_fresh = fresh_split(1000, seed=61403, subtract_mean=False, dtype=np.float32)
+    W_trained = as_array(checked.W, "the trained W", (3 * 32 * 32 + 1, 10))
+    fresh_accuracy = float(np.mean(np.argmax(as_rows(X_fresh) @ W_trained, axis=1) == y_fresh))
+    check_true(
+        fresh_accuracy >= threshold,
+        f"accuracy {fresh_accuracy:.3f} on 1,000 new images is below {threshold} with best_svm = {best_svm}",
+    )
+### END HIDDEN TESTS
+
 # %% [markdown]
 # The same search for the softmax classifier (its loss has different magnitudes, so its best learning
 # rate differs).
@@ -954,6 +1012,21 @@ check_true(
     val_accuracy >= threshold,
     f"validation accuracy {val_accuracy:.3f} is below {threshold} with best_softmax = {best_softmax}",
 )
+
+### BEGIN HIDDEN TESTS
+# the notebook's kernel can read the validation labels: the points are decided on 1,000 new images, scored
+# here with the trained weights (the same scaling, the training mean and a bias column)
+from autograder.grading.trusted.judging import fresh_split
+
+if not on_cifar:
+    X_fresh, y_fresh = fresh_split(1000, seed=61409, subtract_mean=False, dtype=np.float32)
+    W_trained = as_array(checked.W, "the trained W", (3 * 32 * 32 + 1, 10))
+    fresh_accuracy = float(np.mean(np.argmax(as_rows(X_fresh) @ W_trained, axis=1) == y_fresh))
+    check_true(
+        fresh_accuracy >= threshold,
+        f"accuracy {fresh_accuracy:.3f} on 1,000 new images is below {threshold} with best_softmax = {best_softmax}",
+    )
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The test set, once

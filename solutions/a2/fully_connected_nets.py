@@ -130,12 +130,18 @@ from cs_lib.gradient_check import eval_numerical_gradient_array
 from cs_lib.layers import affine_backward, affine_forward
 
 
+def affine(x, w, b):
+    """The affine map the layer computes, written here: the gradients are judged against this, not against
+    your affine_forward."""
+    return x.reshape(len(x), -1) @ w + b
+
+
 def numerical_affine_gradients(x, w, b, dout):
-    """Centred-difference gradients of sum(affine_forward(x, w, b) * dout) for x, w and b."""
+    """Centred-difference gradients of sum(affine(x, w, b) * dout) for x, w and b."""
     return {
-        "dx": eval_numerical_gradient_array(lambda x: affine_forward(x, w, b)[0], x, dout),
-        "dw": eval_numerical_gradient_array(lambda w: affine_forward(x, w, b)[0], w, dout),
-        "db": eval_numerical_gradient_array(lambda b: affine_forward(x, w, b)[0], b, dout),
+        "dx": eval_numerical_gradient_array(lambda x: affine(x, w, b), x.copy(), dout),
+        "dw": eval_numerical_gradient_array(lambda w: affine(x, w, b), w.copy(), dout),
+        "db": eval_numerical_gradient_array(lambda b: affine(x, w, b), b.copy(), dout),
     }
 
 
@@ -159,9 +165,10 @@ for x in (rng.standard_normal((1, 3, 2)), rng.standard_normal((4, 5, 3)).transpo
     dout = rng.standard_normal((N, 3))
     _, cache = affine_forward(x, w, b)
     analytic = dict(zip(("dx", "dw", "db"), affine_backward(dout, cache)))
-    numerical = numerical_affine_gradients(np.ascontiguousarray(x), w, b, dout)
+    rows = np.ascontiguousarray(x).reshape(N, D)
+    expected = {"dx": (dout @ w.T).reshape(x.shape), "dw": rows.T @ dout, "db": dout.sum(axis=0)}
     for name in ("dx", "dw", "db"):
-        check_rel_error(analytic[name], numerical[name], f"affine_backward {name} for x of shape {x.shape}", tol=1e-7)
+        check_rel_error(analytic[name], expected[name], f"affine_backward {name} for x of shape {x.shape}", tol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -201,7 +208,7 @@ from cs_lib.layers import relu_backward, relu_forward
 rng = np.random.default_rng(3)
 x = rng.standard_normal((10, 10))
 dout = rng.standard_normal(x.shape)
-dx_num = eval_numerical_gradient_array(lambda x: relu_forward(x)[0], x, dout)
+dx_num = eval_numerical_gradient_array(lambda x: np.maximum(x, 0), x.copy(), dout)  # ReLU written here
 _, cache = relu_forward(x)
 dx = relu_backward(dout, cache)
 error = check_rel_error(dx, dx_num, "relu_backward dx", tol=1e-8)
@@ -298,7 +305,7 @@ loss, dx = softmax_loss(x, y)
 check_scalar(loss, softmax_loss_loops(x, y), "softmax_loss loss", rtol=1e-10)
 x, y = x[:10], y[:10]
 _, dx = softmax_loss(x, y)
-dx_num = eval_numerical_gradient(lambda x: softmax_loss(x, y)[0], x)
+dx_num = eval_numerical_gradient(lambda x: softmax_loss_loops(x, y), x.copy())  # of the loops above
 error = check_rel_error(dx, dx_num, "softmax_loss dx", tol=1e-6)
 print(f"dx relative error: {error:.1e} (expect about 1e-8 or less)")
 
@@ -355,7 +362,7 @@ print(f"loss with tiny scores: {loss:.4f} (expect about C - 1 = 9)")
 x = rng.standard_normal((N, C))
 loss, dx = svm_loss(x, y)
 check_scalar(loss, svm_loss_loops(x, y), "svm_loss loss", rtol=1e-10)
-dx_num = eval_numerical_gradient(lambda x: svm_loss(x, y)[0], x)
+dx_num = eval_numerical_gradient(lambda x: svm_loss_loops(x, y), x.copy())  # of the loops above
 error = check_rel_error(dx, dx_num, "svm_loss dx", tol=1e-7)
 print(f"dx relative error: {error:.1e} (expect about 1e-8 or less)")
 
@@ -407,14 +414,45 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar, check_shape
 from cs_lib.classifiers.fc_net import TwoLayerNet
-from cs_lib.gradient_check import eval_numerical_gradient_params
+from cs_lib.gradient_check import eval_numerical_gradient
 
 
 def set_random_params(model, dims, rng):
-    """Weights that keep activations near unit scale, and non-zero biases so no ReLU input sits at its kink."""
+    """This test's own parameters (weights that keep activations near unit scale, non-zero biases so no ReLU
+    input sits at its kink), given to the model as copies: every expected value is computed from these,
+    never from what the model reports back."""
+    params = {}
     for i in range(1, len(dims)):
-        model.params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
-        model.params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+        params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
+        params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+    for name, value in params.items():
+        model.params[name] = value.copy()
+    return params
+
+
+def reference_loss(params, X, y, reg, masks=()):
+    """(scores, loss) of affine - ReLU - ... - affine - softmax with params, written here (masks: the dropout
+    layers' scaled masks after each hidden ReLU); the loss adds 0.5 * reg * sum(W ** 2), biases unregularised."""
+    layers = len(params) // 2
+    hidden = X.reshape(len(X), -1)
+    for i in range(1, layers):
+        hidden = np.maximum(0, hidden @ params[f"W{i}"] + params[f"b{i}"])
+        if masks:
+            hidden = hidden * masks[i - 1]
+    scores = hidden @ params[f"W{layers}"] + params[f"b{layers}"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = -np.mean(shifted[np.arange(len(X)), y] - np.log(np.exp(shifted).sum(axis=1)))
+    return scores, data_loss + 0.5 * reg * sum(np.sum(params[f"W{i}"] ** 2) for i in range(1, layers + 1))
+
+
+def numerical_gradients(params, X, y, reg, masks=()):
+    """Centred-difference gradients of reference_loss for every parameter."""
+    return {
+        name: eval_numerical_gradient(
+            lambda value, name=name: reference_loss({**params, name: value}, X, y, reg, masks)[1], params[name].copy()
+        )
+        for name in params
+    }
 
 
 N, D, H, C = 3, 5, 10, 7
@@ -426,46 +464,41 @@ check_scalar(np.abs(model.params["b1"]).max(), 0.0, "the initial biases b1")
 
 rng = np.random.default_rng(7)
 model = TwoLayerNet(input_dim=D, hidden_dim=H, num_classes=C, seed=1)
-model.params = {
+params = {
     "W1": rng.standard_normal((D, H)),
     "b1": rng.standard_normal(H),
     "W2": 0.1 * rng.standard_normal((H, C)),
     "b2": rng.standard_normal(C),
 }
+model.params = {name: value.copy() for name, value in params.items()}
 X = rng.standard_normal((N, D))
 y = rng.integers(C, size=N)
-p = model.params
-hidden = np.maximum(0, X @ p["W1"] + p["b1"])
-expected_scores = hidden @ p["W2"] + p["b2"]
+expected_scores, _ = reference_loss(params, X, y, 0.0)
 error = check_rel_error(model.loss(X), expected_scores, "TwoLayerNet scores", tol=1e-9)
 print(f"scores relative error: {error:.1e}")
 
 for reg in (0.0, 0.7):
     model.reg = reg
-    shifted = expected_scores - expected_scores.max(axis=1, keepdims=True)
-    data_loss = -np.mean(shifted[np.arange(N), y] - np.log(np.exp(shifted).sum(axis=1)))
-    expected_loss = data_loss + 0.5 * reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+    _, expected_loss = reference_loss(params, X, y, reg)
     loss, grads = model.loss(X, y)
     check_scalar(loss, expected_loss, f"TwoLayerNet loss with reg = {reg}", rtol=1e-9)
+    numerical = numerical_gradients(params, X, y, reg)
     for name in ("W1", "b1", "W2", "b2"):
-        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-        error = check_rel_error(grads[name], numerical, f"TwoLayerNet d{name} with reg = {reg}", tol=1e-5)
+        error = check_rel_error(grads[name], numerical[name], f"TwoLayerNet d{name} with reg = {reg}", tol=1e-5)
         print(f"reg = {reg}: d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
 # a single example given as an image (N = 1, X of shape (1, 3, 2, 2)) with biases that matter
 model = TwoLayerNet(input_dim=12, hidden_dim=6, num_classes=4, reg=0.3, seed=2)
-set_random_params(model, [12, 6, 4], rng)
+params = set_random_params(model, [12, 6, 4], rng)
 X = rng.standard_normal((1, 3, 2, 2))
 y = np.array([2])
-p = model.params
-scores = np.maximum(0, X.reshape(1, 12) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+scores, expected = reference_loss(params, X, y, 0.3)
 check_rel_error(model.loss(X), scores, "TwoLayerNet scores for N = 1", tol=1e-9)
-expected = np.log(np.exp(scores).sum()) - scores[0, 2] + 0.15 * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
 loss, grads = model.loss(X, y)
 check_scalar(loss, expected, "TwoLayerNet loss for N = 1 (biases are not regularised)", rtol=1e-9)
+numerical = numerical_gradients(params, X, y, 0.3)
 for name in ("W1", "b1", "W2", "b2"):
-    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-    check_rel_error(grads[name], numerical, f"TwoLayerNet d{name} for N = 1", tol=1e-5)
+    check_rel_error(grads[name], numerical[name], f"TwoLayerNet d{name} for N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -564,6 +597,20 @@ check_true(
     accuracy >= target, f"the trained TwoLayerNet reaches {accuracy:.1%} validation accuracy; aim for {target:.0%}"
 )
 print(f"validation accuracy {accuracy:.1%} (target {target:.0%})")
+### BEGIN HIDDEN TESTS
+# the notebook's kernel can read the validation labels: the points are decided on 1,000 new images,
+# scaled as the validation images are (the same training mean subtracted)
+from autograder.grading.trusted.judging import fresh_split
+
+if validation["source"] != "cifar10":
+    X_fresh, y_fresh = fresh_split(1000, seed=82_331, dtype=np.float32)
+    fresh_scores = np.maximum(0, X_fresh.reshape(len(X_fresh), -1) @ W1 + b1) @ W2 + b2
+    fresh_accuracy = float(np.mean(np.argmax(fresh_scores, axis=1) == y_fresh))
+    check_true(
+        fresh_accuracy >= target,
+        f"the trained TwoLayerNet reaches {fresh_accuracy:.1%} accuracy on 1,000 new images; aim for {target:.0%}",
+    )
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The loss should fall quickly at first and then more slowly; the training and validation accuracies
@@ -631,14 +678,45 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient_params
+from cs_lib.gradient_check import eval_numerical_gradient
 
 
 def set_random_params(model, dims, rng):
-    """Weights that keep activations near unit scale, and non-zero biases so no ReLU input sits at its kink."""
+    """This test's own parameters (weights that keep activations near unit scale, non-zero biases so no ReLU
+    input sits at its kink), given to the model as copies: every expected value is computed from these,
+    never from what the model reports back."""
+    params = {}
     for i in range(1, len(dims)):
-        model.params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
-        model.params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+        params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
+        params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+    for name, value in params.items():
+        model.params[name] = value.copy()
+    return params
+
+
+def reference_loss(params, X, y, reg, masks=()):
+    """(scores, loss) of affine - ReLU - ... - affine - softmax with params, written here (masks: the dropout
+    layers' scaled masks after each hidden ReLU); the loss adds 0.5 * reg * sum(W ** 2), biases unregularised."""
+    layers = len(params) // 2
+    hidden = X.reshape(len(X), -1)
+    for i in range(1, layers):
+        hidden = np.maximum(0, hidden @ params[f"W{i}"] + params[f"b{i}"])
+        if masks:
+            hidden = hidden * masks[i - 1]
+    scores = hidden @ params[f"W{layers}"] + params[f"b{layers}"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = -np.mean(shifted[np.arange(len(X)), y] - np.log(np.exp(shifted).sum(axis=1)))
+    return scores, data_loss + 0.5 * reg * sum(np.sum(params[f"W{i}"] ** 2) for i in range(1, layers + 1))
+
+
+def numerical_gradients(params, X, y, reg, masks=()):
+    """Centred-difference gradients of reference_loss for every parameter."""
+    return {
+        name: eval_numerical_gradient(
+            lambda value, name=name: reference_loss({**params, name: value}, X, y, reg, masks)[1], params[name].copy()
+        )
+        for name in params
+    }
 
 
 rng = np.random.default_rng(10)
@@ -647,51 +725,74 @@ X = rng.standard_normal((N, D))
 y = rng.integers(C, size=N)
 for reg in (0.0, 3.14):
     model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg, dtype=np.float64, seed=0)
-    set_random_params(model, [D, H1, H2, C], rng)
-    p = model.params
-    hidden = np.maximum(0, np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
-    scores = hidden @ p["W3"] + p["b3"]
+    params = set_random_params(model, [D, H1, H2, C], rng)
+    scores, expected = reference_loss(params, X, y, reg)
     check_rel_error(model.loss(X), scores, "FullyConnectedNet scores", tol=1e-9)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    data_loss = -np.mean(shifted[np.arange(N), y] - np.log(np.exp(shifted).sum(axis=1)))
-    expected = data_loss + 0.5 * reg * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
     loss, grads = model.loss(X, y)
     check_scalar(loss, expected, f"FullyConnectedNet loss with reg = {reg}", rtol=1e-9)
-    for name in sorted(p):
-        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-        error = check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name} with reg = {reg}", tol=1e-5)
+    numerical = numerical_gradients(params, X, y, reg)
+    for name in sorted(params):
+        error = check_rel_error(grads[name], numerical[name], f"FullyConnectedNet d{name} with reg = {reg}", tol=1e-5)
         print(f"reg = {reg}: d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
 # a single image-shaped example with biases that matter
 model = FullyConnectedNet([6, 5], input_dim=12, num_classes=4, reg=0.5, dtype=np.float64, seed=3)
-set_random_params(model, [12, 6, 5, 4], rng)
+params = set_random_params(model, [12, 6, 5, 4], rng)
 X = rng.standard_normal((1, 3, 2, 2))
 y = np.array([1])
-p = model.params
-hidden = np.maximum(0, np.maximum(0, X.reshape(1, 12) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
-scores = hidden @ p["W3"] + p["b3"]
+scores, expected = reference_loss(params, X, y, 0.5)
 check_rel_error(model.loss(X), scores, "FullyConnectedNet scores for N = 1", tol=1e-9)
-expected = np.log(np.exp(scores).sum()) - scores[0, 1] + 0.25 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
 loss, grads = model.loss(X, y)
 check_scalar(loss, expected, "FullyConnectedNet loss for N = 1 (biases are not regularised)", rtol=1e-9)
-for name in sorted(p):
-    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-    check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name} for N = 1", tol=1e-5)
+numerical = numerical_gradients(params, X, y, 0.5)
+for name in sorted(params):
+    check_rel_error(grads[name], numerical[name], f"FullyConnectedNet d{name} for N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
 # %% test="fc_net_deep" points=2
 import numpy as np
 
-from cs_lib.checks import check_rel_error
+from cs_lib.checks import check_rel_error, check_scalar
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient_params
+from cs_lib.gradient_check import eval_numerical_gradient
 
 
 def set_random_params(model, dims, rng):
-    """Weights that keep activations near unit scale, and non-zero biases so no ReLU input sits at its kink."""
+    """This test's own parameters (weights that keep activations near unit scale, non-zero biases so no ReLU
+    input sits at its kink), given to the model as copies: every expected value is computed from these,
+    never from what the model reports back."""
+    params = {}
     for i in range(1, len(dims)):
-        model.params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
-        model.params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+        params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
+        params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+    for name, value in params.items():
+        model.params[name] = value.copy()
+    return params
+
+
+def reference_loss(params, X, y, reg, masks=()):
+    """(scores, loss) of affine - ReLU - ... - affine - softmax with params, written here (masks: the dropout
+    layers' scaled masks after each hidden ReLU); the loss adds 0.5 * reg * sum(W ** 2), biases unregularised."""
+    layers = len(params) // 2
+    hidden = X.reshape(len(X), -1)
+    for i in range(1, layers):
+        hidden = np.maximum(0, hidden @ params[f"W{i}"] + params[f"b{i}"])
+        if masks:
+            hidden = hidden * masks[i - 1]
+    scores = hidden @ params[f"W{layers}"] + params[f"b{layers}"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = -np.mean(shifted[np.arange(len(X)), y] - np.log(np.exp(shifted).sum(axis=1)))
+    return scores, data_loss + 0.5 * reg * sum(np.sum(params[f"W{i}"] ** 2) for i in range(1, layers + 1))
+
+
+def numerical_gradients(params, X, y, reg, masks=()):
+    """Centred-difference gradients of reference_loss for every parameter."""
+    return {
+        name: eval_numerical_gradient(
+            lambda value, name=name: reference_loss({**params, name: value}, X, y, reg, masks)[1], params[name].copy()
+        )
+        for name in params
+    }
 
 
 # a six-layer net (five hidden layers) with regularisation
@@ -700,27 +801,26 @@ N, D, C = 3, 8, 4
 X = rng.standard_normal((N, D))
 y = rng.integers(C, size=N)
 model = FullyConnectedNet([9, 8, 7, 6, 5], input_dim=D, num_classes=C, reg=0.2, dtype=np.float64, seed=4)
-set_random_params(model, [D, 9, 8, 7, 6, 5, C], rng)
+params = set_random_params(model, [D, 9, 8, 7, 6, 5, C], rng)
 loss, grads = model.loss(X, y)
-for name in sorted(model.params):
-    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-    error = check_rel_error(grads[name], numerical, f"six-layer FullyConnectedNet d{name}", tol=1e-5)
+check_scalar(loss, reference_loss(params, X, y, 0.2)[1], "six-layer FullyConnectedNet loss", rtol=1e-9)
+numerical = numerical_gradients(params, X, y, 0.2)
+for name in sorted(params):
+    error = check_rel_error(grads[name], numerical[name], f"six-layer FullyConnectedNet d{name}", tol=1e-5)
     print(f"d{name} relative error {error:.1e} (expect about 1e-6 or less)")
 ### BEGIN HIDDEN TESTS
 # seven layers and a single example
 model = FullyConnectedNet([5, 6, 5, 6, 5, 4], input_dim=D, num_classes=C, reg=0.1, dtype=np.float64, seed=5)
-set_random_params(model, [D, 5, 6, 5, 6, 5, 4, C], rng)
+params = set_random_params(model, [D, 5, 6, 5, 6, 5, 4, C], rng)
 X = rng.standard_normal((1, D))
 y = rng.integers(C, size=1)
-hidden = X
-for i in range(1, 7):
-    hidden = np.maximum(0, hidden @ model.params[f"W{i}"] + model.params[f"b{i}"])
-scores = hidden @ model.params["W7"] + model.params["b7"]
+scores, expected = reference_loss(params, X, y, 0.1)
 check_rel_error(model.loss(X), scores, "seven-layer FullyConnectedNet scores, N = 1", tol=1e-9)
 loss, grads = model.loss(X, y)
-for name in sorted(model.params):
-    numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-    check_rel_error(grads[name], numerical, f"seven-layer FullyConnectedNet d{name}, N = 1", tol=1e-5)
+check_scalar(loss, expected, "seven-layer FullyConnectedNet loss, N = 1", rtol=1e-9)
+numerical = numerical_gradients(params, X, y, 0.1)
+for name in sorted(params):
+    check_rel_error(grads[name], numerical[name], f"seven-layer FullyConnectedNet d{name}, N = 1", tol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1350,33 +1450,45 @@ check_true(bool(np.any(masks[0] != masks[1])), "dropout_forward without a seed d
 # %% test="dropout_backward" points=2
 import numpy as np
 
-from cs_lib.checks import as_array, check_close, check_rel_error
+from cs_lib.checks import as_array, check_close, check_rel_error, check_scalar
 from cs_lib.gradient_check import eval_numerical_gradient_array
 from cs_lib.layers import dropout_backward, dropout_forward
 
+
+def checked_mask(out, x, p):
+    """The scaled mask (0 or 1 / p per unit) that dropout_forward's out shows it applied to x, checked to be one."""
+    out = as_array(out, "dropout_forward out", x.shape)
+    kept = out != 0
+    check_close(out[kept], x[kept] / p, f"dropout_forward's kept units with p = {p} (x / p)", rtol=1e-12)
+    spread = max(0.05, 5 * np.sqrt(p * (1 - p) / x.size))  # five standard deviations of the kept fraction
+    check_scalar(kept.mean(), p, f"the fraction of units dropout_forward kept with p = {p}", atol=spread)
+    return kept / p
+
+
 rng = np.random.default_rng(16)
-x = rng.standard_normal((10, 10)) + 10
+x = rng.standard_normal((20, 20)) + 10
 dout = rng.standard_normal(x.shape)
 dropout_param = {"mode": "train", "p": 0.2, "seed": 123}
-_, cache = dropout_forward(x, dropout_param)
+out, cache = dropout_forward(x, dropout_param)
+mask = checked_mask(out, x, 0.2)
 dx = dropout_backward(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda x: dropout_forward(x, dropout_param)[0], x, dout)
+dx_num = eval_numerical_gradient_array(lambda x: x * mask, x.copy(), dout)  # of the mask the forward pass applied
 error = check_rel_error(dx, dx_num, "dropout_backward dx", tol=1e-8)
 print(f"dx relative error: {error:.1e} (expect about 1e-10 or less)")
 
 # without a seed the backward pass must reuse the forward pass's own mask: dx = dout * out / x
 out, cache = dropout_forward(x, {"mode": "train", "p": 0.5})
-out = as_array(out, "dropout_forward out", x.shape)
-check_close(dropout_backward(dout, cache), dout * out / x, "dropout_backward dx (the forward pass's mask)", rtol=1e-10)
+mask = checked_mask(out, x, 0.5)
+check_close(dropout_backward(dout, cache), dout * mask, "dropout_backward dx (the forward pass's mask)", rtol=1e-10)
 ### BEGIN HIDDEN TESTS
 out, cache = dropout_forward(x, {"mode": "test", "p": 0.3})
 check_close(dropout_backward(dout, cache), dout, "dropout_backward in test mode (the identity)", rtol=0)
 x = rng.standard_normal((3, 4, 5)) + 10
 dout = rng.standard_normal(x.shape)
 out, cache = dropout_forward(x, {"mode": "train", "p": 0.7})
-out = as_array(out, "dropout_forward out", x.shape)
+mask = checked_mask(out, x, 0.7)
 first = dropout_backward(dout, cache)
-check_close(first, dout * out / x, "dropout_backward dx on (3, 4, 5)", rtol=1e-10)
+check_close(first, dout * mask, "dropout_backward dx on (3, 4, 5)", rtol=1e-10)
 check_close(dropout_backward(dout, cache), first, "dropout_backward called twice on one cache", rtol=0)
 ### END HIDDEN TESTS
 
@@ -1385,14 +1497,60 @@ import numpy as np
 
 from cs_lib.checks import check_rel_error, check_scalar, check_true
 from cs_lib.classifiers.fc_net import FullyConnectedNet
-from cs_lib.gradient_check import eval_numerical_gradient_params
+from cs_lib.gradient_check import eval_numerical_gradient
+from cs_lib.layers import dropout_forward
 
 
 def set_random_params(model, dims, rng):
-    """Weights that keep activations near unit scale, and non-zero biases so no ReLU input sits at its kink."""
+    """This test's own parameters (weights that keep activations near unit scale, non-zero biases so no ReLU
+    input sits at its kink), given to the model as copies: every expected value is computed from these,
+    never from what the model reports back."""
+    params = {}
     for i in range(1, len(dims)):
-        model.params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
-        model.params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+        params[f"W{i}"] = rng.standard_normal((dims[i - 1], dims[i])) * np.sqrt(2 / dims[i - 1])
+        params[f"b{i}"] = 0.1 * rng.standard_normal(dims[i])
+    for name, value in params.items():
+        model.params[name] = value.copy()
+    return params
+
+
+def reference_loss(params, X, y, reg, masks=()):
+    """(scores, loss) of affine - ReLU - ... - affine - softmax with params, written here (masks: the dropout
+    layers' scaled masks after each hidden ReLU); the loss adds 0.5 * reg * sum(W ** 2), biases unregularised."""
+    layers = len(params) // 2
+    hidden = X.reshape(len(X), -1)
+    for i in range(1, layers):
+        hidden = np.maximum(0, hidden @ params[f"W{i}"] + params[f"b{i}"])
+        if masks:
+            hidden = hidden * masks[i - 1]
+    scores = hidden @ params[f"W{layers}"] + params[f"b{layers}"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = -np.mean(shifted[np.arange(len(X)), y] - np.log(np.exp(shifted).sum(axis=1)))
+    return scores, data_loss + 0.5 * reg * sum(np.sum(params[f"W{i}"] ** 2) for i in range(1, layers + 1))
+
+
+def numerical_gradients(params, X, y, reg, masks=()):
+    """Centred-difference gradients of reference_loss for every parameter."""
+    return {
+        name: eval_numerical_gradient(
+            lambda value, name=name: reference_loss({**params, name: value}, X, y, reg, masks)[1], params[name].copy()
+        )
+        for name in params
+    }
+
+
+def seeded_masks(N, widths, keep, seed):
+    """The scaled masks dropout_forward draws with this seed for each hidden layer (one call per layer, as
+    the net makes), each checked to be a dropout mask: every entry 0 or 1 / keep."""
+    masks = []
+    for width in widths:
+        mask = np.asarray(dropout_forward(np.ones((N, width)), {"mode": "train", "p": keep, "seed": seed})[0])
+        check_true(
+            bool(np.all((mask == 0) | np.isclose(mask, 1 / keep))) and bool(np.any(mask != 0)),
+            f"dropout_forward of ones with keep ratio {keep} must give a mask of 0s and 1 / {keep}s",
+        )
+        masks.append(mask.astype(np.float64))
+    return masks
 
 
 rng = np.random.default_rng(17)
@@ -1403,22 +1561,20 @@ for keep in (0.75, 0.5):
     model = FullyConnectedNet(
         [H1, H2], input_dim=D, num_classes=C, dropout_keep_ratio=keep, reg=0.1, dtype=np.float64, seed=123
     )
-    set_random_params(model, [D, H1, H2, C], rng)
-    loss, grads = model.loss(X, y)  # with a seed, every training pass uses the same masks
-    for name in sorted(model.params):
-        numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
-        error = check_rel_error(grads[name], numerical, f"FullyConnectedNet d{name}, keep ratio {keep}", tol=1e-5)
+    params = set_random_params(model, [D, H1, H2, C], rng)
+    masks = seeded_masks(N, [H1, H2], keep, seed=123)  # with a seed, every training pass uses these masks
+    loss, grads = model.loss(X, y)
+    _, expected = reference_loss(params, X, y, 0.1, masks)
+    check_scalar(loss, expected, f"FullyConnectedNet training loss, keep ratio {keep} (the seeded masks)", rtol=1e-9)
+    numerical = numerical_gradients(params, X, y, 0.1, masks)
+    for name in sorted(params):
+        error = check_rel_error(grads[name], numerical[name], f"FullyConnectedNet d{name}, keep ratio {keep}", tol=1e-5)
         print(f"keep {keep}: d{name} relative error {error:.1e}")
 
     # test mode: no dropout at all, so the scores are the plain forward pass's
-    p = model.params
-    hidden = np.maximum(0, np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
-    plain_scores = hidden @ p["W3"] + p["b3"]
+    plain_scores, plain_loss = reference_loss(params, X, y, 0.1)
     check_rel_error(model.loss(X), plain_scores, f"FullyConnectedNet test-mode scores, keep ratio {keep}", tol=1e-9)
     # training mode drops units, so its loss differs from the plain forward pass's
-    shifted = plain_scores - plain_scores.max(axis=1, keepdims=True)
-    plain_loss = -np.mean(shifted[np.arange(N), y] - np.log(np.exp(shifted).sum(axis=1)))
-    plain_loss += 0.05 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
     check_true(
         bool(abs(float(loss) - plain_loss) > 1e-6),
         f"FullyConnectedNet with keep ratio {keep}: the training loss equals the loss without dropout",
@@ -1426,22 +1582,17 @@ for keep in (0.75, 0.5):
 ### BEGIN HIDDEN TESTS
 # with a seed, the training pass is the plain forward pass times the masks dropout_forward draws for it,
 # a dropout layer after each hidden ReLU (and none after the scores)
-from cs_lib.layers import dropout_forward
-
 model = FullyConnectedNet([8, 8], input_dim=D, num_classes=C, dropout_keep_ratio=0.5, dtype=np.float64, seed=99)
-set_random_params(model, [D, 8, 8, C], rng)
+params = set_random_params(model, [D, 8, 8, C], rng)
 X = rng.standard_normal((5, D))
 y = rng.integers(C, size=5)
 loss, grads = model.loss(X, y)
-mask = np.asarray(dropout_forward(np.ones((5, 8)), {"mode": "train", "p": 0.5, "seed": 99})[0], dtype=np.float64)
-p = model.params
-hidden = X
-for i in (1, 2):
-    hidden = np.maximum(0, hidden @ p[f"W{i}"] + p[f"b{i}"]) * mask
-scores = hidden @ p["W3"] + p["b3"]
-shifted = scores - scores.max(axis=1, keepdims=True)
-expected = -np.mean(shifted[np.arange(5), y] - np.log(np.exp(shifted).sum(axis=1)))
+masks = seeded_masks(5, [8, 8], 0.5, seed=99)
+_, expected = reference_loss(params, X, y, 0.0, masks)
 check_scalar(loss, expected, "FullyConnectedNet training loss with dropout (seeded masks)", rtol=1e-9)
+numerical = numerical_gradients(params, X, y, 0.0, masks)
+for name in sorted(params):
+    check_rel_error(grads[name], numerical[name], f"FullyConnectedNet d{name} with dropout, seed 99", tol=1e-5)
 check_true(model.dropout_param.get("mode") == "train", "after a training pass dropout_param['mode'] should be 'train'")
 model.loss(X)
 check_true(model.dropout_param.get("mode") == "test", "after model.loss(X) dropout_param['mode'] should be 'test'")
