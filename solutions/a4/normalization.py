@@ -521,6 +521,36 @@ for name in sorted(model.params):
         continue
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
+### BEGIN HIDDEN TESTS
+from cs_lib.gradient_check import eval_numerical_gradient
+
+# anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
+own = {f"W{i}": rng.normal(scale=0.5, size=shape) for i, shape in ((1, (D, H1)), (2, (H1, H2)), (3, (H2, C)))}
+own.update({f"b{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2), (3, C))})
+own.update({f"gamma{i}": rng.uniform(0.5, 1.5, size=width) for i, width in ((1, H1), (2, H2))})
+own.update({f"beta{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2))})
+for name, value in own.items():
+    model.params[name] = value.copy()
+
+
+def written_out_loss(p):
+    hidden = X
+    for i in (1, 2):  # affine - batchnorm (statistics over axis 0) - relu
+        a = hidden @ p[f"W{i}"] + p[f"b{i}"]
+        normalized = (a - a.mean(axis=0, keepdims=True)) / np.sqrt(a.var(axis=0, keepdims=True) + 1e-5)
+        hidden = np.maximum(0, p[f"gamma{i}"] * normalized + p[f"beta{i}"])
+    scores = hidden @ p["W3"] + p["b3"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(N), y])
+    return data_loss + 0.5 * 0.1 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
+
+
+loss, grads = model.loss(X, y)
+check_rel_error(loss, written_out_loss(own), "FullyConnectedNet (batchnorm) loss for parameters the test set", tol=1e-8)
+for name in sorted(own):
+    numerical = eval_numerical_gradient(lambda _: written_out_loss(own), own[name], h=1e-6)
+    check_close(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name} for parameters the test set", atol=1e-7)
+### END HIDDEN TESTS
 
 # %% test="fc_net_layernorm_gradients" points=2
 import numpy as np
@@ -554,6 +584,36 @@ for name in sorted(model.params):
     numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
+### BEGIN HIDDEN TESTS
+from cs_lib.gradient_check import eval_numerical_gradient
+
+# anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
+own = {f"W{i}": rng.normal(scale=0.5, size=shape) for i, shape in ((1, (D, H1)), (2, (H1, H2)), (3, (H2, C)))}
+own.update({f"b{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2), (3, C))})
+own.update({f"gamma{i}": rng.uniform(0.5, 1.5, size=width) for i, width in ((1, H1), (2, H2))})
+own.update({f"beta{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2))})
+for name, value in own.items():
+    model.params[name] = value.copy()
+
+
+def written_out_loss(p):
+    hidden = X
+    for i in (1, 2):  # affine - layernorm (statistics over axis 1) - relu
+        a = hidden @ p[f"W{i}"] + p[f"b{i}"]
+        normalized = (a - a.mean(axis=1, keepdims=True)) / np.sqrt(a.var(axis=1, keepdims=True) + 1e-5)
+        hidden = np.maximum(0, p[f"gamma{i}"] * normalized + p[f"beta{i}"])
+    scores = hidden @ p["W3"] + p["b3"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(N), y])
+    return data_loss + 0.5 * 0.2 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
+
+
+loss, grads = model.loss(X, y)
+check_rel_error(loss, written_out_loss(own), "FullyConnectedNet (layernorm) loss for parameters the test set", tol=1e-8)
+for name in sorted(own):
+    numerical = eval_numerical_gradient(lambda _: written_out_loss(own), own[name], h=1e-6)
+    check_close(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name} for parameters the test set", atol=1e-7)
+### END HIDDEN TESTS
 
 # %% test="fc_net_batchnorm_test_mode" points=2
 import numpy as np
@@ -651,6 +711,16 @@ check_true(
 expected = np.sqrt(2.0 / np.array(fan_ins))
 check_close(np.asarray(kaiming_scales, dtype=np.float64), expected, "kaiming_scales", rtol=1e-6, atol=0)
 print("one standard deviation per weight matrix, from its fan-in")
+### BEGIN HIDDEN TESTS
+from cs_lib.checks import check_scalar
+from cs_lib.classifiers.fc_net import FullyConnectedNet
+
+# the same scales drawn by the code: FullyConnectedNet(weight_scale="kaiming") for the net of depth_dims
+model = FullyConnectedNet([256] * 8, input_dim=3 * 32 * 32, num_classes=10, weight_scale="kaiming", seed=0)
+for i, scale in enumerate(expected, start=1):
+    drawn = np.asarray(model.params[f"W{i}"], dtype=np.float64)
+    check_scalar(drawn.std(), scale, f'the standard deviation of W{i} with weight_scale="kaiming"', rtol=0.05)
+### END HIDDEN TESTS
 
 # %% locked="init_statistics"
 from cs_lib.layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
