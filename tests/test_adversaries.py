@@ -55,7 +55,8 @@ def _zips(assignment, course_dir, out, workspace):
     out.mkdir(parents=True, exist_ok=True)
     for student in _students(assignment):
         files, transform, extra = plans[student]
-        data = adversaries.submission_zip(COURSE, assignment, release, files, transform, extra)
+        answers = "zero" if student in adversaries.CODE_ADVERSARIES else "solved"
+        data = adversaries.submission_zip(COURSE, assignment, release, files, transform, extra, answers=answers)
         (out / zip_name(student.replace("_", "-"), assignment.id)).write_bytes(data)
     return out
 
@@ -128,3 +129,21 @@ def test_each_adversary_earns_exactly_what_the_starter_earns_on_every_test(grade
     assert not automatic_answers, (
         f"{assignment.id} {adversary}: written answers scored automatically: {automatic_answers}"
     )
+
+
+def test_zero_effort_answers_zero_what_the_tests_read_and_keep_its_structure():
+    import nbformat
+
+    from autograder.common.sources import source_notebook
+    from autograder.instructor.demo import solved_notebook
+
+    assignment = COURSE.assignment("a5")
+    source = source_notebook(assignment.source_notebook("pytorch_models"), COURSE, "a5")
+    release = nbformat.read(str(adversaries.paths.REPO_ROOT / "assignments" / "a5" / "pytorch_models.ipynb"), 4)
+    notebook = adversaries.zero_answers(solved_notebook(release, source), source)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "fill_alexnet_table")
+    scope = {}
+    exec(cell.source, scope)
+    table = scope["alexnet_table"]
+    assert sorted(table) == sorted(["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"])
+    assert table["conv2"] == ((0, 0, 0), 0, 0) and table["fc6"] == ((0,), 0, 0)

@@ -15,7 +15,11 @@ hostile thing instead of the work:
     raise_after_change  zeroes its arguments (and leaves a hook on a model) in place, then raises
     reseed              returns zeros and reseeds numpy's and torch's global generators to a fixed state
 
-and, at the notebook level,
+Their notebooks hold the reference's solution cells (so every cell runs as an honest student's would),
+but every variable a test judges (reads=[...]) is made zeros of its structure after the cell that sets it:
+a hand-worked answer is work too.
+
+At the notebook level,
 
     flipped_metadata    the starter, with every written answer's nbgrader metadata changed into a test's
     huge_checkpoint     the starter, with a checkpoint whose tensors expand far beyond the assignment's limit
@@ -389,9 +393,66 @@ def zero_checkpoint(path):
     return path
 
 
-def submission_zip(course, assignment, release_dir, student_files, notebook_transform=None, extra_files=None):
+ANSWER_ZERO = """
+
+# --- a zero-effort answer, made by autograder.instructor.adversaries: what the tests read, as zeros ---
+def _adv_answer_zero(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return type(value)(0)
+    if isinstance(value, dict):
+        return {key: _adv_answer_zero(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_adv_answer_zero(item) for item in value)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value * 0
+    return value
+
+
+"""
+
+
+def _assigned_names(source):
+    """Names a cell's code binds or changes at its top level (x = ..., x += ..., x.update(...), x[k] = ...)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            names.add(node.value.id)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.value.id)
+    return names
+
+
+def zero_answers(notebook, source):
+    """The notebook with the reference's solution cells, where every variable a test judges (reads=[...])
+    is made zeros of the same structure right after the cell that sets it: a hand-worked answer (A5's
+    table) is work, and a zero-effort stand-in does none of it."""
+    read = set()
+    for cell in source.cells:
+        read.update(cell.get("metadata", {}).get("reads", []))
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution"):
+            continue
+        names = sorted(read & _assigned_names(cell.source))
+        if names:
+            cell.source += ANSWER_ZERO + "".join(f"{name} = _adv_answer_zero({name})\n" for name in names)
+    return notebook
+
+
+def submission_zip(
+    course, assignment, release_dir, student_files, notebook_transform=None, extra_files=None, answers="solved"
+):
     """Bytes of a submission zip: the assignment's notebooks (solved with the reference's solution cells
-    unless notebook_transform says otherwise), the given {"cs_lib/...": source text} and extra files."""
+    unless notebook_transform says otherwise; answers="zero" then zeroes what the tests read of them), the
+    given {"cs_lib/...": source text} and extra files."""
     from autograder.instructor.demo import solved_notebook
 
     buffer = io.BytesIO()
@@ -401,6 +462,8 @@ def submission_zip(course, assignment, release_dir, student_files, notebook_tran
             if notebook_transform is None:
                 source = source_notebook(assignment.source_notebook(name), course, assignment.id)
                 notebook = solved_notebook(release, source, 1.0)
+                if answers == "zero":
+                    notebook = zero_answers(notebook, source)
             else:
                 notebook = notebook_transform(release)
             archive.writestr(f"{assignment.id}/{name}.ipynb", nbformat.writes(notebook))
