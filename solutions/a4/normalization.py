@@ -599,6 +599,7 @@ for name in sorted(model.params):
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
 ### BEGIN HIDDEN TESTS
+from cs_lib.checks import check_close
 from cs_lib.gradient_check import eval_numerical_gradient
 
 # anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
