@@ -783,11 +783,13 @@ model = ThreeLayerConvNet(
     seed=1,
 )
 check_shape(model.params["W2"], (3 * 3 * 4, 5), "params['W2'] for input_dim (2, 6, 8)")
-for name in model.params:
-    model.params[name] = rng.normal(size=model.params[name].shape)
+# the test's own copy of the parameters it sets: the expected values never come from model.params
+shapes = {"W1": (3, 2, 3, 3), "b1": (3,), "W2": (3 * 3 * 4, 5), "b2": (5,), "W3": (5, 3), "b3": (3,)}
+p = {name: rng.normal(size=shape) for name, shape in shapes.items()}
+for name, value in p.items():
+    model.params[name] = value.copy()
 X = rng.normal(size=(4, 2, 6, 8))
 y = np.array([0, 2, 1, 2])
-p = model.params
 conv, _ = conv_forward_fast(X, p["W1"], p["b1"], {"stride": 1, "pad": 1})
 relu = np.maximum(conv, 0)
 pooled = relu.reshape(4, 3, 3, 2, 4, 2).max(axis=(3, 5))
@@ -850,6 +852,32 @@ loss, grads = model.loss(X, y)
 for name in sorted(model.params):
     numerical = eval_numerical_gradient_params(model, X, y, [name], h=1e-6)[name]
     check_rel_error(grads[name], numerical, f"ThreeLayerConvNet d{name} (input 2x6x4, 5x5 filters)", tol=1e-5)
+
+# anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
+from cs_lib.fast_layers import conv_forward_fast
+from cs_lib.gradient_check import eval_numerical_gradient
+
+shapes = {"W1": (2, 2, 5, 5), "b1": (2,), "W2": (2 * 3 * 2, 4), "b2": (4,), "W3": (4, 3), "b3": (3,)}
+own = {name: rng.normal(scale=0.5, size=shape) for name, shape in shapes.items()}
+for name, value in own.items():
+    model.params[name] = value.copy()
+
+
+def written_out_loss(p):
+    conv, _ = conv_forward_fast(X, p["W1"], p["b1"], {"stride": 1, "pad": 2})
+    pooled = np.maximum(conv, 0).reshape(3, 2, 3, 2, 2, 2).max(axis=(3, 5))
+    hidden = np.maximum(pooled.reshape(3, -1) @ p["W2"] + p["b2"], 0)
+    scores = hidden @ p["W3"] + p["b3"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(3), y])
+    return data_loss + 0.5 * 0.7 * sum(np.sum(p[name] ** 2) for name in ("W1", "W2", "W3"))
+
+
+loss, grads = model.loss(X, y)
+check_rel_error(loss, written_out_loss(own), "ThreeLayerConvNet loss for parameters the test set", tol=1e-8)
+for name in sorted(own):
+    numerical = eval_numerical_gradient(lambda _: written_out_loss(own), own[name], h=1e-6)
+    check_rel_error(grads[name], numerical, f"ThreeLayerConvNet d{name} for parameters the test set", tol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1050,6 +1078,18 @@ check_true(
     "check the loss and gradients of ThreeLayerConvNet (cnn_initial_loss, cnn_gradients) and train again",
 )
 print(f"validation accuracy of the trained weights: {accuracy:.3f}")
+### BEGIN HIDDEN TESTS
+from autograder.grading.trusted.judging import fresh_split
+
+# judged on 1,000 new images of the embedded dataset, scaled as the notebook's splits: no kernel saw them
+X_new, y_new = fresh_split(1000, seed=31_337, dtype=np.float32)
+new_accuracy = float(np.mean(np.argmax(convnet_scores(cnn_weights, X_new), axis=1) == y_new))
+check_true(
+    new_accuracy > 0.4,
+    f"the trained convnet classifies only {new_accuracy:.3f} of 1,000 new images correctly (expected more than "
+    "0.40; chance is 0.10): weights fitted to the notebook's validation images do not generalise",
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### What did the first layer learn?
@@ -1132,14 +1172,14 @@ from cs_lib.classifiers.cnn import ThreeLayerConvNet
 
 rng = np.random.default_rng(9)
 model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=4, filter_size=3, hidden_dim=6, dtype=np.float64, seed=0)
-model.params["W1"] = rng.normal(size=(4, 3, 3, 3))
-model.params["b1"] = rng.normal(size=4)
+W1, b1 = rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)  # the test's own copies of the parameters it sets
+model.params["W1"] = W1.copy()
+model.params["b1"] = b1.copy()
 X = rng.normal(size=(2, 3, 8, 8))
 maps = model.activation_maps(X)
 check_shape(maps, (2, 4, 8, 8), "activation_maps(X) for 2 images and 4 filters (before the pool)")
 
 # the convolution written out: zero padding 1 keeps 8 x 8, then the ReLU
-W1, b1 = model.params["W1"], model.params["b1"]
 padded = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))
 expected = np.zeros((2, 4, 8, 8))
 for i in range(8):
@@ -1154,16 +1194,18 @@ from cs_lib.fast_layers import conv_forward_fast
 
 # a non-square input, 5x5 filters, one image
 model = ThreeLayerConvNet(input_dim=(2, 6, 10), num_filters=3, filter_size=5, hidden_dim=4, dtype=np.float64, seed=1)
-model.params["W1"] = rng.normal(size=(3, 2, 5, 5))
-model.params["b1"] = rng.normal(size=3)
+W1, b1 = rng.normal(size=(3, 2, 5, 5)), rng.normal(size=3)
+model.params["W1"] = W1.copy()
+model.params["b1"] = b1.copy()
 X = rng.normal(size=(1, 2, 6, 10))
 X_before = X.copy()
-conv, _ = conv_forward_fast(X, model.params["W1"], model.params["b1"], {"stride": 1, "pad": 2})
+conv, _ = conv_forward_fast(X, W1, b1, {"stride": 1, "pad": 2})
 check_rel_error(model.activation_maps(X), np.maximum(conv, 0), "activation_maps, 5x5 filters, input 2x6x10", tol=1e-8)
 check_close(X, X_before, "X after activation_maps (it must not change its input)", rtol=0, atol=0)
 # positive biases: the maps are the convolution itself wherever it is positive, never pooled or shifted
-model.params["b1"] = np.array([5.0, 0.0, -5.0])
-conv, _ = conv_forward_fast(X, model.params["W1"], model.params["b1"], {"stride": 1, "pad": 2})
+b1 = np.array([5.0, 0.0, -5.0])
+model.params["b1"] = b1.copy()
+conv, _ = conv_forward_fast(X, W1, b1, {"stride": 1, "pad": 2})
 check_rel_error(model.activation_maps(X), np.maximum(conv, 0), "activation_maps with biases 5, 0, -5", tol=1e-8)
 ### END HIDDEN TESTS
 

@@ -350,7 +350,14 @@ dout = rng.normal(3.0, 1.0, size=(N, D))
 bn_param = {"mode": "train", "eps": 1e-3}
 _, cache = batchnorm_forward(x, gamma, beta, bn_param)
 dx, dgamma, dbeta = batchnorm_backward(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda v: batchnorm_forward(v, gamma, beta, bn_param)[0], x, dout)
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v):
+    return gamma * (v - v.mean(axis=0, keepdims=True)) / np.sqrt(v.var(axis=0, keepdims=True) + 1e-3) + beta
+
+
+dx_num = eval_numerical_gradient_array(written_out, x, dout)
 check_rel_error(dx, dx_num, "batchnorm_backward dx (N = 16, eps 1e-3)", tol=1e-6)
 check_rel_error(dgamma, np.sum(dout * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-3), axis=0), "dgamma", tol=1e-8)
 check_rel_error(dbeta, dout.sum(axis=0), "dbeta", tol=1e-8)
@@ -437,7 +444,14 @@ dout = rng.normal(-2.0, 1.0, size=(N, D))
 bn_param = {"mode": "train", "eps": 1e-4}
 _, cache = batchnorm_forward(x, gamma, beta, bn_param)
 dx, dgamma, dbeta = batchnorm_backward_alt(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda v: batchnorm_forward(v, gamma, beta, bn_param)[0], x, dout)
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v):
+    return gamma * (v - v.mean(axis=0, keepdims=True)) / np.sqrt(v.var(axis=0, keepdims=True) + 1e-4) + beta
+
+
+dx_num = eval_numerical_gradient_array(written_out, x, dout)
 check_rel_error(dx, dx_num, "batchnorm_backward_alt dx (N = 32, eps 1e-4)", tol=1e-6)
 check_rel_error(dgamma, np.sum(dout * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-4), axis=0), "dgamma", tol=1e-8)
 check_rel_error(dbeta, dout.sum(axis=0), "dbeta", tol=1e-8)
@@ -521,6 +535,36 @@ for name in sorted(model.params):
         continue
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
+### BEGIN HIDDEN TESTS
+from cs_lib.gradient_check import eval_numerical_gradient
+
+# anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
+own = {f"W{i}": rng.normal(scale=0.5, size=shape) for i, shape in ((1, (D, H1)), (2, (H1, H2)), (3, (H2, C)))}
+own.update({f"b{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2), (3, C))})
+own.update({f"gamma{i}": rng.uniform(0.5, 1.5, size=width) for i, width in ((1, H1), (2, H2))})
+own.update({f"beta{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2))})
+for name, value in own.items():
+    model.params[name] = value.copy()
+
+
+def written_out_loss(p):
+    hidden = X
+    for i in (1, 2):  # affine - batchnorm (statistics over axis 0) - relu
+        a = hidden @ p[f"W{i}"] + p[f"b{i}"]
+        normalized = (a - a.mean(axis=0, keepdims=True)) / np.sqrt(a.var(axis=0, keepdims=True) + 1e-5)
+        hidden = np.maximum(0, p[f"gamma{i}"] * normalized + p[f"beta{i}"])
+    scores = hidden @ p["W3"] + p["b3"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(N), y])
+    return data_loss + 0.5 * 0.1 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
+
+
+loss, grads = model.loss(X, y)
+check_rel_error(loss, written_out_loss(own), "FullyConnectedNet (batchnorm) loss for parameters the test set", tol=1e-8)
+for name in sorted(own):
+    numerical = eval_numerical_gradient(lambda _: written_out_loss(own), own[name], h=1e-6)
+    check_close(grads[name], numerical, f"FullyConnectedNet (batchnorm) d{name} for parameters the test set", atol=1e-7)
+### END HIDDEN TESTS
 
 # %% test="fc_net_layernorm_gradients" points=2
 import numpy as np
@@ -554,6 +598,37 @@ for name in sorted(model.params):
     numerical = eval_numerical_gradient_params(model, X, y, [name])[name]
     error = check_rel_error(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name}", tol=1e-5)
     print(f"{name} relative error: {error:.2e}")
+### BEGIN HIDDEN TESTS
+from cs_lib.checks import check_close
+from cs_lib.gradient_check import eval_numerical_gradient
+
+# anchored to this test: parameters it chooses, its own loss written out, numerical gradients of that
+own = {f"W{i}": rng.normal(scale=0.5, size=shape) for i, shape in ((1, (D, H1)), (2, (H1, H2)), (3, (H2, C)))}
+own.update({f"b{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2), (3, C))})
+own.update({f"gamma{i}": rng.uniform(0.5, 1.5, size=width) for i, width in ((1, H1), (2, H2))})
+own.update({f"beta{i}": rng.normal(size=width) for i, width in ((1, H1), (2, H2))})
+for name, value in own.items():
+    model.params[name] = value.copy()
+
+
+def written_out_loss(p):
+    hidden = X
+    for i in (1, 2):  # affine - layernorm (statistics over axis 1) - relu
+        a = hidden @ p[f"W{i}"] + p[f"b{i}"]
+        normalized = (a - a.mean(axis=1, keepdims=True)) / np.sqrt(a.var(axis=1, keepdims=True) + 1e-5)
+        hidden = np.maximum(0, p[f"gamma{i}"] * normalized + p[f"beta{i}"])
+    scores = hidden @ p["W3"] + p["b3"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    data_loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(N), y])
+    return data_loss + 0.5 * 0.2 * sum(np.sum(p[f"W{i}"] ** 2) for i in (1, 2, 3))
+
+
+loss, grads = model.loss(X, y)
+check_rel_error(loss, written_out_loss(own), "FullyConnectedNet (layernorm) loss for parameters the test set", tol=1e-8)
+for name in sorted(own):
+    numerical = eval_numerical_gradient(lambda _: written_out_loss(own), own[name], h=1e-6)
+    check_close(grads[name], numerical, f"FullyConnectedNet (layernorm) d{name} for parameters the test set", atol=1e-7)
+### END HIDDEN TESTS
 
 # %% test="fc_net_batchnorm_test_mode" points=2
 import numpy as np
@@ -593,20 +668,39 @@ print(f"test-mode scores error: {error:.2e}")
 check_rel_error(model.loss(X[:1]), expected[:1], "FullyConnectedNet test-mode scores of one example", tol=1e-8)
 print("test-mode scores use the running averages")
 ### BEGIN HIDDEN TESTS
-# three hidden layers and a single test example
+# three hidden layers and a single test example, every number from the test's own copies: the parameters it
+# sets and the running averages of its own train-mode passes (momentum 0.9 from zeros), never read back
 model = FullyConnectedNet(
     [6, 5, 4], input_dim=D, num_classes=C, normalization="batchnorm", weight_scale=3e-1, dtype=np.float64, seed=3
 )
+dims = [D, 6, 5, 4, C]
+own = {}
+for i in range(1, 5):
+    own[f"W{i}"] = rng.normal(scale=0.5, size=(dims[i - 1], dims[i]))
+    own[f"b{i}"] = rng.normal(size=dims[i])
+for i in range(1, 4):
+    own[f"gamma{i}"] = rng.uniform(0.5, 1.5, size=dims[i])
+    own[f"beta{i}"] = rng.normal(size=dims[i])
+for name, value in own.items():
+    model.params[name] = value.copy()
+running = {i: (np.zeros(dims[i]), np.zeros(dims[i])) for i in range(1, 4)}
 for _ in range(2):
-    model.loss(rng.normal(size=(N, D)), rng.integers(C, size=N))
+    X_train = rng.normal(size=(N, D))
+    model.loss(X_train, rng.integers(C, size=N))
+    hidden = X_train
+    for i in (1, 2, 3):
+        a = hidden @ own[f"W{i}"] + own[f"b{i}"]
+        mean, var = a.mean(axis=0), a.var(axis=0)
+        running[i] = (0.9 * running[i][0] + 0.1 * mean, 0.9 * running[i][1] + 0.1 * var)
+        normalized = (a - mean) / np.sqrt(var + 1e-5)
+        hidden = np.maximum(0, own[f"gamma{i}"] * normalized + own[f"beta{i}"])
 x_one = rng.normal(3.0, 1.0, size=(1, D))
 hidden = x_one
 for i in (1, 2, 3):
-    p, stats = model.params, model.bn_params[i - 1]
-    a = hidden @ p[f"W{i}"] + p[f"b{i}"]
-    normalized = (a - stats["running_mean"]) / np.sqrt(stats["running_var"] + 1e-5)
-    hidden = np.maximum(0, p[f"gamma{i}"] * normalized + p[f"beta{i}"])
-expected = hidden @ model.params["W4"] + model.params["b4"]
+    a = hidden @ own[f"W{i}"] + own[f"b{i}"]
+    normalized = (a - running[i][0]) / np.sqrt(running[i][1] + 1e-5)
+    hidden = np.maximum(0, own[f"gamma{i}"] * normalized + own[f"beta{i}"])
+expected = hidden @ own["W4"] + own["b4"]
 check_rel_error(model.loss(x_one), expected, "FullyConnectedNet (3 hidden layers) test-mode scores", tol=1e-8)
 print("a deeper net uses its running averages too")
 ### END HIDDEN TESTS
@@ -651,6 +745,16 @@ check_true(
 expected = np.sqrt(2.0 / np.array(fan_ins))
 check_close(np.asarray(kaiming_scales, dtype=np.float64), expected, "kaiming_scales", rtol=1e-6, atol=0)
 print("one standard deviation per weight matrix, from its fan-in")
+### BEGIN HIDDEN TESTS
+from cs_lib.checks import check_scalar
+from cs_lib.classifiers.fc_net import FullyConnectedNet
+
+# the same scales drawn by the code: FullyConnectedNet(weight_scale="kaiming") for the net of depth_dims
+model = FullyConnectedNet([256] * 8, input_dim=3 * 32 * 32, num_classes=10, weight_scale="kaiming", seed=0)
+for i, scale in enumerate(expected, start=1):
+    drawn = np.asarray(model.params[f"W{i}"], dtype=np.float64)
+    check_scalar(drawn.std(), scale, f'the standard deviation of W{i} with weight_scale="kaiming"', rtol=0.05)
+### END HIDDEN TESTS
 
 # %% locked="init_statistics"
 from cs_lib.layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
@@ -1058,7 +1162,19 @@ dout = rng.normal(size=(N, C, H, W))
 bn_param = {"mode": "train"}
 _, cache = spatial_batchnorm_forward(x, gamma, beta, bn_param)
 dx, dgamma, dbeta = spatial_batchnorm_backward(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda v: forward(v, gamma, beta, bn_param)[0], x, dout)
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v):
+    return (
+        gamma[None, :, None, None]
+        * (v - v.mean(axis=(0, 2, 3), keepdims=True))
+        / np.sqrt(v.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+        + beta[None, :, None, None]
+    )
+
+
+dx_num = eval_numerical_gradient_array(written_out, x, dout)
 check_rel_error(dx, dx_num, "spatial_batchnorm_backward dx (H != W)", tol=1e-6)
 x_hat = (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
 check_rel_error(dgamma, np.sum(dout * x_hat, axis=(0, 2, 3)), "spatial_batchnorm_backward dgamma", tol=1e-8)
@@ -1154,7 +1270,14 @@ dout = rng.normal(1.0, 1.0, size=(N, D))
 ln_param = {"eps": 1e-4}
 _, cache = layernorm_forward(x, gamma, beta, ln_param)
 dx, dgamma, dbeta = layernorm_backward(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda v: layernorm_forward(v, gamma, beta, ln_param)[0], x, dout)
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v):
+    return gamma * (v - v.mean(axis=1, keepdims=True)) / np.sqrt(v.var(axis=1, keepdims=True) + 1e-4) + beta
+
+
+dx_num = eval_numerical_gradient_array(written_out, x, dout)
 check_rel_error(dx, dx_num, "layernorm_backward dx (N = 7, D = 11, eps 1e-4)", tol=1e-6)
 x_hat = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-4)
 check_rel_error(dgamma, np.sum(dout * x_hat, axis=0), "layernorm_backward dgamma", tol=1e-8)
@@ -1240,7 +1363,19 @@ gamma, beta = rng.normal(size=C), rng.normal(size=C)
 dout = rng.normal(-1.0, 1.0, size=(N, C, H, W))
 _, cache = spatial_instancenorm_forward(x, gamma, beta, {})
 dx, dgamma, dbeta = spatial_instancenorm_backward(dout, cache)
-dx_num = eval_numerical_gradient_array(lambda v: forward(v, gamma, beta, {})[0], x, dout)
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v):
+    return (
+        gamma[None, :, None, None]
+        * (v - v.mean(axis=(2, 3), keepdims=True))
+        / np.sqrt(v.var(axis=(2, 3), keepdims=True) + 1e-5)
+        + beta[None, :, None, None]
+    )
+
+
+dx_num = eval_numerical_gradient_array(written_out, x, dout)
 check_rel_error(dx, dx_num, "spatial_instancenorm_backward dx (H != W)", tol=1e-6)
 x_hat = (x - x.mean(axis=(2, 3), keepdims=True)) / np.sqrt(x.var(axis=(2, 3), keepdims=True) + 1e-5)
 check_rel_error(dgamma, np.sum(dout * x_hat, axis=(0, 2, 3)), "spatial_instancenorm_backward dgamma", tol=1e-8)
@@ -1368,10 +1503,19 @@ N, C, H, W = 3, 8, 4, 2
 x = rng.normal(-2.0, 0.5, size=(N, C, H, W))
 gamma, beta = rng.normal(size=(1, C, 1, 1)), rng.normal(size=(1, C, 1, 1))
 dout = rng.normal(1.0, 1.0, size=(N, C, H, W))
+
+
+# numerical gradients of the normalization written out here, not of the forward pass being judged
+def written_out(v, G):
+    groups = v.reshape(N, G, -1)
+    normalized = (groups - groups.mean(axis=2, keepdims=True)) / np.sqrt(groups.var(axis=2, keepdims=True) + 1e-5)
+    return gamma * normalized.reshape(v.shape) + beta
+
+
 for G in (1, 4, 8):
     _, cache = spatial_groupnorm_forward(x, gamma, beta, G, {})
     dx, dgamma, dbeta = spatial_groupnorm_backward(dout, cache)
-    dx_num = eval_numerical_gradient_array(lambda v, G=G: forward(v, gamma, beta, G, {})[0], x, dout)
+    dx_num = eval_numerical_gradient_array(lambda v, G=G: written_out(v, G), x, dout)
     check_rel_error(dx, dx_num, f"spatial_groupnorm_backward dx, G = {G}", tol=1e-6)
     groups = x.reshape(N, G, -1)
     x_hat = (groups - groups.mean(axis=2, keepdims=True)) / np.sqrt(groups.var(axis=2, keepdims=True) + 1e-5)
