@@ -193,19 +193,39 @@ check_scalar(
 # torchvision's state_dict keys, so that pretrained weights load
 keys = [f"features.{i}.{kind}" for i in (0, 3, 6, 8, 10) for kind in ("weight", "bias")]
 keys += [f"classifier.{i}.{kind}" for i in (1, 4, 6) for kind in ("weight", "bias")]
-found = sorted(str(key) for key in model.state_dict())
+found = sorted(str(key) for key in meta_ten.state_dict())  # names only: the meta model has no numbers
 check_true(found == sorted(keys), f"AlexNet state_dict keys should be torchvision's {sorted(keys)}, got {found}")
 with torch.device("meta"):
     rates = [float(m.p) for m in AlexNet(num_classes=3, dropout=0.3).modules() if isinstance(m, nn.Dropout)]
 check_true(rates == [0.3, 0.3], f"AlexNet(dropout=0.3) should have two Dropout(0.3) layers, found rates {rates}")
-# the forward pass, written out with torch.nn.functional and the model's own weights (float64, eval mode)
-model = model.double()
-params = dict(model.named_parameters())
-x = torch.randn(1, 3, 127, 127, dtype=torch.float64)
+# the forward pass with weights the test chose and keeps (never read back from the model), written out
+# with torch.nn.functional: AlexNet with its 9216 -> 4096 -> 4096 classifier replaced by a narrow one of the
+# same layout (torchvision's indices), so the test's weights stay small
+with torch.device("meta"):
+    model = AlexNet(num_classes=10)
+model.classifier = nn.Sequential(
+    nn.Dropout(0.5), nn.Linear(9216, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 10)
+)
+model.to_empty(device="cpu")
+model.eval()
+torch.manual_seed(3)
+state = {}
+for index, (out_channels, in_channels, size) in zip(
+    (0, 3, 6, 8, 10), [(64, 3, 11), (192, 64, 5), (384, 192, 3), (256, 384, 3), (256, 256, 3)]
+):
+    state[f"features.{index}.weight"] = (
+        torch.randn(out_channels, in_channels, size, size) * (2 / (in_channels * size * size)) ** 0.5
+    )
+    state[f"features.{index}.bias"] = 0.1 * torch.randn(out_channels)
+for index, (fan_in, fan_out) in zip((1, 4, 6), ((9216, 6), (6, 5), (5, 10))):
+    state[f"classifier.{index}.weight"] = torch.randn(fan_out, fan_in) / fan_in**0.5
+    state[f"classifier.{index}.bias"] = 0.1 * torch.randn(fan_out)
+model.load_state_dict(state)
+x = torch.randn(1, 3, 127, 127)
 
 
 def conv(h, index, stride=1, padding=0):
-    return F.relu(F.conv2d(h, params[f"features.{index}.weight"], params[f"features.{index}.bias"], stride, padding))
+    return F.relu(F.conv2d(h, state[f"features.{index}.weight"], state[f"features.{index}.bias"], stride, padding))
 
 
 with torch.no_grad():
@@ -213,10 +233,12 @@ with torch.no_grad():
     h = F.max_pool2d(conv(h, 3, padding=2), 3, 2)
     h = F.max_pool2d(conv(conv(conv(h, 6, padding=1), 8, padding=1), 10, padding=1), 3, 2)
     h = F.adaptive_avg_pool2d(h, (6, 6)).reshape(1, -1)
-    h = F.relu(F.linear(h, params["classifier.1.weight"], params["classifier.1.bias"]))
-    h = F.relu(F.linear(h, params["classifier.4.weight"], params["classifier.4.bias"]))
-    expected = F.linear(h, params["classifier.6.weight"], params["classifier.6.bias"])
-    check_rel_error(model(x), expected, "AlexNet forward (eval mode) on a 127 x 127 image", tol=1e-9)
+    h = F.relu(F.linear(h, state["classifier.1.weight"], state["classifier.1.bias"]))
+    h = F.relu(F.linear(h, state["classifier.4.weight"], state["classifier.4.bias"]))
+    expected = F.linear(h, state["classifier.6.weight"], state["classifier.6.bias"])
+    check_rel_error(
+        model(x), expected, "AlexNet forward (eval mode) on a 127 x 127 image, the test's weights", tol=1e-4
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -353,6 +375,58 @@ with torch.device("meta"):
         )
     rates = [float(m.p) for m in VGG("B", dropout=0.2).modules() if isinstance(m, nn.Dropout)]
 check_true(rates == [0.2, 0.2], f"VGG(dropout=0.2) should have two Dropout(0.2) layers, found {rates}")
+
+# the forward pass (features, avgpool, flatten, classifier) with weights the test chose and keeps: VGG-A with
+# BN, its 25088 -> 4096 classifier replaced by a narrow one of the same layout so the weights stay small
+import torch.nn.functional as F
+
+from cs_lib.checks import check_rel_error
+
+torch.manual_seed(4)
+with torch.device("meta"):
+    model = VGG("A", batch_norm=True, num_classes=3)
+narrow = nn.Sequential(
+    nn.Linear(512 * 7 * 7, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 5), nn.ReLU(), nn.Dropout(0.5), nn.Linear(5, 3)
+)
+model.classifier = narrow
+model.to_empty(device="cpu")
+state, index, channels = {}, 0, 3
+for item in layers_a:
+    if item == "M":
+        index += 1
+        continue
+    state[f"features.{index}.weight"] = torch.randn(item, channels, 3, 3) * (2 / (9 * channels)) ** 0.5
+    state[f"features.{index}.bias"] = 0.1 * torch.randn(item)
+    state[f"features.{index + 1}.weight"] = torch.empty(item).uniform_(0.5, 1.5)
+    state[f"features.{index + 1}.bias"] = 0.2 * torch.randn(item)
+    state[f"features.{index + 1}.running_mean"] = 0.1 * torch.randn(item)
+    state[f"features.{index + 1}.running_var"] = torch.empty(item).uniform_(0.5, 2.0)
+    state[f"features.{index + 1}.num_batches_tracked"] = torch.tensor(0)
+    index, channels = index + 3, item
+for i, (fan_in, fan_out) in zip((0, 3, 6), ((25088, 6), (6, 5), (5, 3))):
+    state[f"classifier.{i}.weight"] = torch.randn(fan_out, fan_in) / fan_in**0.5
+    state[f"classifier.{i}.bias"] = 0.1 * torch.randn(fan_out)
+model.load_state_dict(state)
+model.eval()
+x = torch.randn(1, 3, 32, 32)
+with torch.no_grad():
+    h, index = x, 0
+    for item in layers_a:
+        if item == "M":
+            h, index = F.max_pool2d(h, 2, 2), index + 1
+            continue
+        w, b = state[f"features.{index}.weight"], state[f"features.{index}.bias"]
+        bn = f"features.{index + 1}."
+        h = F.batch_norm(
+            F.conv2d(h, w, b, padding=1), state[bn + "running_mean"], state[bn + "running_var"],
+            state[bn + "weight"], state[bn + "bias"],
+        )  # fmt: skip
+        h, index = F.relu(h), index + 3
+    h = F.adaptive_avg_pool2d(h, (7, 7)).flatten(1)
+    h = F.relu(F.linear(h, state["classifier.0.weight"], state["classifier.0.bias"]))
+    h = F.relu(F.linear(h, state["classifier.3.weight"], state["classifier.3.bias"]))
+    expected = F.linear(h, state["classifier.6.weight"], state["classifier.6.bias"])
+    check_rel_error(model(x), expected, "VGG('A', batch_norm=True) forward (eval mode), the test's weights", tol=1e-4)
 ### END HIDDEN TESTS
 
 # %% test="cifar_vgg" points=2
