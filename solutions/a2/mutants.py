@@ -101,7 +101,7 @@ def momentum_forgets_the_velocity(w, dw, config=None):
     return w + v, config
 
 
-@mutant("cs_lib.optim.rmsprop", fails=["rmsprop"], hidden_only=True)
+@mutant("cs_lib.optim.rmsprop", fails=["rmsprop"])
 def rmsprop_epsilon_inside_the_root(w, dw, config=None):
     """adds epsilon inside the square root: only small gradients show it"""
     config = {} if config is None else config
