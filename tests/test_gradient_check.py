@@ -14,7 +14,7 @@ EPS = np.finfo(np.float64).eps
 
 def centred_difference_error(third_derivative, rounding, gradient, x):
     """A bound, coordinate by coordinate, on |(f(x + h) - f(x - h)) / 2h - f'(x)|: the truncation error
-    third_derivative * h**2 / 6 (third_derivative bounding the third derivative near x); f's rounding (each evaluation off
+    third_derivative * h**2 / 6 (third_derivative: a bound on |f'''| near x); f's rounding (each evaluation off
     by at most `rounding`, the difference by twice that, over 2h); and the step's own rounding (x + h and
     x - h are rounded, so the step taken is 2h off by up to eps * (|x| + h), an error the quotient multiplies
     by f'). The rounding terms do not shrink with f': near a small gradient no relative error is bounded."""
