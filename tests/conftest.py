@@ -7,6 +7,7 @@ imports the cs_lib in the checkout, stubs and all.
 """
 
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+HYPOTHESIS_SEED = "CS_HYPOTHESIS_SEED"  # the run's seed, passed from pytest to its xdist workers
 IMPLEMENTATION = os.environ.get("CS_IMPL", "reference" if (REPO / "solutions" / "cs_lib").is_dir() else "student")
 
 if IMPLEMENTATION not in ("reference", "student"):
@@ -58,8 +60,36 @@ def register_assignment_markers(config):
                 config.addinivalue_line("markers", f"{assignment.id}: {assignment.title}")
 
 
+def choose_hypothesis_examples(config):
+    """Property tests that a run can repeat. Under CI (env CI set) the examples are derandomized: each test's
+    come from a hash of the test, the same on every run, and no example database is read. Elsewhere they are
+    drawn from one seed per run, printed in the report header (`--hypothesis-seed=N` repeats that run); the
+    xdist workers take the seed the controller chose, from the environment."""
+    from hypothesis import settings
+
+    settings.register_profile("cs-ci", derandomize=True, database=None, print_blob=True)
+    settings.register_profile("cs-dev", print_blob=True)
+    if os.environ.get("CI") and config.getoption("hypothesis_seed") is None:
+        settings.load_profile("cs-ci")
+        return
+    settings.load_profile("cs-dev")
+    if config.getoption("hypothesis_seed") is None:
+        config.option.hypothesis_seed = os.environ.setdefault(HYPOTHESIS_SEED, str(random.randrange(2**32)))
+
+
+def hypothesis_header(config):
+    from hypothesis import settings
+
+    if settings.default.derandomize:
+        return "hypothesis: derandomized (CI is set): every run draws the same examples"
+    seed = config.getoption("hypothesis_seed")
+    return f"hypothesis seed: {seed} (repeat this run's examples with --hypothesis-seed={seed})"
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis' own plugin reads --hypothesis-seed
 def pytest_configure(config):
     register_assignment_markers(config)
+    choose_hypothesis_examples(config)
 
 
 def pytest_report_header(config):
@@ -67,7 +97,8 @@ def pytest_report_header(config):
     from cs_lib import fast_im2col
 
     return [
-        f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}"
+        f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}",
+        hypothesis_header(config),
     ]
 
 

@@ -184,6 +184,20 @@ def gradebook_grades(course_dir, assignment_id="t1"):
     return grades, submissions
 
 
+def _kernel_scratch(process):
+    """(student, scratch folder) when process is a notebook kernel grading on a worker, else None.
+
+    The kernel's command line names only its connection file (in the system's temporary folder) unless
+    bubblewrap wraps it, but both sandboxes give it the scratch folder's runtime folder as JUPYTER_RUNTIME_DIR."""
+    try:
+        command = " ".join(process.cmdline())
+        runtime = process.environ().get("JUPYTER_RUNTIME_DIR", "") if "ipykernel_launcher" in command else ""
+    except Exception:  # noqa: BLE001 - the process ended while we looked (or is bubblewrap's, unreadable)
+        return None
+    match = re.search(r"(/\S*/cs-grade-\d+-([a-z]+)-[^/]+)/", runtime + "/")
+    return (match.group(2), Path(match.group(1))) if match else None
+
+
 def table_rows(stdout):
     """{student: (score, status)} from the grade table."""
     rows = {}
@@ -223,13 +237,9 @@ def test_a_cluster_grades_like_local_grading_when_a_worker_is_killed_mid_task(cl
     while victim is None and grading.poll() is None and time.time() < deadline:
         for name in ("w1", "w2"):
             for process in cluster.descendants(name):
-                try:
-                    command = " ".join(process.cmdline())
-                except Exception:  # noqa: BLE001 - the process ended while we looked
-                    continue
-                match = re.search(r"(/\S*/cs-grade-\d+-([a-z]+)-[^/]+)/", command)
-                if "ipykernel_launcher" in command and match:
-                    victim, student, scratch = name, match.group(2), Path(match.group(1))
+                found = _kernel_scratch(process)
+                if found:
+                    victim, (student, scratch) = name, found
                     doomed = cluster.descendants(name)
                     break
             if victim:

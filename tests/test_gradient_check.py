@@ -8,6 +8,17 @@ from hypothesis import strategies as st
 from cs_lib.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, grad_check_sparse, rel_error
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+H = 1e-5  # the step the helpers take by default
+EPS = np.finfo(np.float64).eps
+
+
+def centred_difference_error(third_derivative, rounding, gradient, x):
+    """A bound, coordinate by coordinate, on |(f(x + h) - f(x - h)) / 2h - f'(x)|: the truncation error
+    third_derivative * h**2 / 6 (third_derivative: a bound on |f'''| near x); f's rounding (each evaluation off
+    by at most `rounding`, the difference by twice that, over 2h); and the step's own rounding (x + h and
+    x - h are rounded, so the step taken is 2h off by up to eps * (|x| + h), an error the quotient multiplies
+    by f'). The rounding terms do not shrink with f': near a small gradient no relative error is bounded."""
+    return third_derivative * H**2 / 6 + rounding / H + np.abs(gradient) * EPS * (np.abs(x) + H) / H
 
 
 @settings(max_examples=25, deadline=None)
@@ -22,7 +33,12 @@ def test_numerical_gradient_of_quadratic_and_sine_matches_analytic(shape, seed):
 
     analytic = 2 * A * x + np.cos(x)
     numeric = eval_numerical_gradient(f, x)
-    assert rel_error(numeric, analytic) < 1e-7
+    # a coordinate's third derivative is -cos, at most 1 in size; f sums 2 * x.size terms, each rounded a few
+    # times (x**2, the product with A, sin), and the sums are off by at most eps per term times the magnitudes
+    magnitude = np.sum(np.abs(A) * (np.abs(x) + H) ** 2) + x.size
+    bound = centred_difference_error(1.0, (2 * x.size + 3) * EPS * magnitude, analytic, x)
+    np.testing.assert_array_less(np.abs(numeric - analytic), bound)
+    assert bound.max() < 1e-6, "a bound this loose would miss a forward difference (its error is about h = 1e-5)"
 
 
 @settings(max_examples=25, deadline=None)
@@ -34,8 +50,13 @@ def test_array_gradient_of_matrix_product_matches_upstream_times_transpose(n, d,
     dout = rng.standard_normal((n, m))
     numeric_x = eval_numerical_gradient_array(lambda x: x @ w, x, dout)
     numeric_w = eval_numerical_gradient_array(lambda w: x @ w, w, dout)
-    assert rel_error(numeric_x, dout @ w.T) < 1e-7
-    assert rel_error(numeric_w, x.T @ dout) < 1e-7
+    # linear, so no truncation error. An entry of x @ w sums d products, off by at most (d + 1) eps times
+    # (|x| @ |w|); the helper weights the n * m entries' differences by dout and sums them, rounding again in
+    # proportion to the derivatives (|w| or |x|): the + 1 below covers those
+    magnitude = np.sum(((np.abs(x) + 1) @ (np.abs(w) + 1)) * np.abs(dout))
+    rounding = (d + n * m + 2) * EPS * magnitude
+    for numeric, analytic, at in ((numeric_x, dout @ w.T, x), (numeric_w, x.T @ dout, w)):
+        np.testing.assert_array_less(np.abs(numeric - analytic), centred_difference_error(0.0, rounding, analytic, at))
 
 
 def test_numerical_gradient_restores_the_input():
