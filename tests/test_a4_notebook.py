@@ -2,6 +2,7 @@
 alternative implementations (other caches, other formulas) pass every cell that uses them."""
 
 import ast
+import builtins
 import types
 
 import numpy as np
@@ -590,7 +591,7 @@ def test_the_stateful_test_reads_only_what_it_declares():
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
     }
-    assert loaded - stored - imported - {"np", "len", "isinstance", "print", "float"} == {"kaiming_scales"}
+    assert loaded - stored - imported - set(dir(builtins)) - {"np"} == {"kaiming_scales"}
 
 
 def test_the_student_release_asks_for_the_derivations_instead_of_giving_them():
