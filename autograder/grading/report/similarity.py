@@ -22,6 +22,11 @@ SCREEN times the threshold are compared by copydetect. For a flagged pair, each 
 with ast; a cell without functions is one piece) are compared with the other's whole work, and the
 function with the most matching tokens is named: "similar to bob_2: 91 % of svm_loss_vectorized".
 
+Deterministic: copydetect hashes k-grams with Python's hash(), which is salted per process, so which
+fingerprints winnowing keeps -- and so every overlap -- would change from one run to the next. Its
+k-gram hash is replaced (stable_kgram_hashes) by a fixed polynomial hash: the same hand-ins give the
+same pairs and the same percentages on every run and every machine.
+
 Writes COURSE/similarity/<a>/: report.html (copydetect's report of the flagged pairs, student code
 escaped, made self-contained and inert), code/<student>.py (the documents compared) and boilerplate/;
 records the flagged pairs in the gradebook (review lists them, export shows them); with hold, holds
@@ -91,8 +96,41 @@ class Result:
     cpu_seconds: dict = field(default_factory=dict)
 
 
+_MULTIPLIER = 0x100000001B3  # FNV-64's prime: odd, so the polynomial hash below uses every bit
+_MIX = 0x9E3779B97F4A7C15
+
+
+def stable_kgram_hashes(string, k):
+    """The hashes of every k-gram of string (as copydetect.utils.hashed_kgrams), the same in every process:
+    a polynomial hash of the k characters' code points modulo 2**64, then a multiply-xorshift mix so that
+    winnowing's minimum is not biased towards low code points."""
+    import numpy as np
+
+    codes = np.frombuffer(string.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(codes) - k + 1
+    if count <= 0:
+        return np.array([], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        hashes = np.zeros(count, dtype=np.uint64)
+        for offset in range(k):
+            hashes = hashes * np.uint64(_MULTIPLIER) + codes[offset : offset + count]
+        hashes ^= hashes >> np.uint64(31)
+        hashes *= np.uint64(_MIX)
+        hashes ^= hashes >> np.uint64(29)
+    return hashes.view(np.int64)
+
+
+def _use_stable_hashes():
+    """copydetect's fingerprints call utils.hashed_kgrams by module lookup: point it at the stable hash."""
+    from copydetect import utils
+
+    utils.hashed_kgrams = stable_kgram_hashes
+
+
 def _fingerprint(path_or_name, boilerplate, text=None):
     from copydetect import CodeFingerprint
+
+    _use_stable_hashes()
 
     stream = io.StringIO(text) if text is not None else None
     window = GUARANTEE - NOISE + 1
@@ -104,6 +142,7 @@ def boilerplate_hashes(texts):
     import numpy as np
     from copydetect import CodeFingerprint
 
+    _use_stable_hashes()
     hashes = set()
     for text in texts:
         hashes |= CodeFingerprint("boilerplate.py", NOISE, 1, language="python", fp=io.StringIO(text)).hashes
