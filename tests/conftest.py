@@ -86,10 +86,23 @@ def hypothesis_header(config):
     return f"hypothesis seed: {seed} (repeat this run's examples with --hypothesis-seed={seed})"
 
 
+def expect_no_bwrap():
+    """CS_EXPECT_NO_BWRAP=1 (.ci/run's second run, a failing bwrap first on PATH): the run must really be one
+    without a usable bubblewrap, or it would prove nothing about a laptop without it."""
+    if os.environ.get("CS_EXPECT_NO_BWRAP") == "1":
+        from autograder.grading.run.sandbox import bwrap_works
+
+        if bwrap_works():
+            raise pytest.UsageError("CS_EXPECT_NO_BWRAP=1 but bubblewrap works here: put a failing bwrap first on PATH")
+        return "bubblewrap: made unusable (CS_EXPECT_NO_BWRAP=1): grading runs without the sandbox's namespaces"
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before hypothesis' own plugin reads --hypothesis-seed
 def pytest_configure(config):
     register_assignment_markers(config)
     choose_hypothesis_examples(config)
+    config._cs_no_bwrap = expect_no_bwrap()
 
 
 def pytest_report_header(config):
@@ -99,6 +112,7 @@ def pytest_report_header(config):
     return [
         f"cs_lib implementation: {IMPLEMENTATION} ({Path(cs_lib.__file__).parent}); im2col backend: {fast_im2col.BACKEND}",
         hypothesis_header(config),
+        *([config._cs_no_bwrap] if getattr(config, "_cs_no_bwrap", None) else []),
     ]
 
 
