@@ -320,7 +320,10 @@ def cmd_publish(args):
 
     course = load_course()
     try:
-        result = publish(args.dest, course, git=args.git)
+        if args.remote and not args.git:
+            print("error: --remote names the edition's git remote: use it with --git", file=sys.stderr)
+            return 2
+        result = publish(args.dest, course, git=args.git, remote=args.remote)
     except LeakError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -429,7 +432,14 @@ def _add_instructor_commands(commands):
     publish.add_argument(
         "--git",
         action="store_true",
-        help="make DEST a git repository and commit the edition (one commit per publish; history is never rewritten)",
+        help="make DEST a git repository and commit the edition (one commit per publish that changes something; "
+        "history is never rewritten)",
+    )
+    publish.add_argument(
+        "--remote",
+        metavar="URL",
+        help="with --git: DEST's origin remote, so `git -C DEST push origin <branch>` works "
+        "(default: [course] student_repository)",
     )
     publish.set_defaults(func=cmd_publish)
 

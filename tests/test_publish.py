@@ -138,8 +138,36 @@ def test_republishing_adds_a_commit_removes_stale_files_and_never_rewrites_histo
     assert "cs_lib/retired.py" not in git(dest, "ls-files")
     assert git(dest, "status", "--porcelain") == ""
     again = publish(dest, course, git=True)
-    assert again.changed == [] and git(dest, "rev-parse", "HEAD~1").strip() == result.commit
+    assert again.changed == [] and not again.committed  # an unchanged edition adds no empty commit
+    assert git(dest, "rev-parse", "HEAD").strip() == again.commit == result.commit
+    assert "nothing new to commit, no commit added" in again.summary()
     assert check_edition(dest, course) == []
+
+
+def test_the_readme_push_works_origin_is_the_student_repository_or_remote(edition, course, tmp_path):
+    """README step 2 pushes with `git -C DEST push origin main`: publish --git sets origin (default: the
+    course's student_repository; --remote URL for another), and the push of a second, unchanged publish
+    sends the same single commit."""
+    assert git(edition, "remote", "get-url", "origin").strip() == course.student_repository
+    bare = tmp_path / "student-repo.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    dest = tmp_path / "edition"
+    first = cli("publish", dest, "--git", "--remote", bare)
+    assert first.returncode == 0, first.stderr
+    assert f"remote origin: {bare} (set)" in first.stdout
+    second = cli("publish", dest, "--git", "--remote", bare)
+    assert second.returncode == 0, second.stderr
+    assert "no commit added" in second.stdout and git(dest, "rev-list", "--count", "HEAD").strip() == "1"
+    push = subprocess.run(
+        ["git", "-C", str(dest), "push", "-q", "origin", course.branch], capture_output=True, text=True
+    )
+    assert push.returncode == 0, push.stderr
+    assert git(bare, "rev-parse", course.branch).strip() == git(dest, "rev-parse", "HEAD").strip()
+    other = cli("publish", dest, "--git", "--remote", tmp_path / "elsewhere.git")
+    assert other.returncode == 0 and "(kept; not " in other.stdout  # an origin already set is never replaced
+    assert git(dest, "remote", "get-url", "origin").strip() == str(bare)
+    without_git = cli("publish", tmp_path / "plain", "--remote", bare)
+    assert without_git.returncode == 2 and "use it with --git" in without_git.stderr
 
 
 def test_publish_refuses_a_folder_that_is_not_an_edition(tmp_path, course):

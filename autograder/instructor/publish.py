@@ -18,7 +18,10 @@ on the repository's whole object database after the commit; publish refuses an e
 
 DEST is new, empty or an earlier edition (its .edition.json lists what to replace; other files are
 left alone). --git makes DEST a git repository on the course's branch and adds one commit per
-publish: history is never rewritten, so students can always `git pull`.
+publish that changes something (an unchanged edition adds none, and says so): history is never
+rewritten, so students can always `git pull`. Its `origin` remote is --remote URL (default: [course]
+student_repository), so `git -C DEST push origin <branch>` works; an origin already set to another URL
+is left alone and the summary says so.
 """
 
 import hashlib
@@ -55,6 +58,10 @@ class Published:
     changed: list = field(default_factory=list)
     removed: list = field(default_factory=list)
     commit: str = ""
+    committed: bool = False  # False when --git found nothing to commit (commit is then the unchanged HEAD)
+    remote: str = ""
+    remote_note: str = ""
+    branch: str = ""
     secret_lines: int = 0
     secret_files: int = 0
     git_objects: int = 0
@@ -69,8 +76,14 @@ class Published:
             f"leak check: none of {self.secret_lines} instructor-only lines or {self.secret_files} files "
             f"found in {checked}"
         )
-        if self.commit:
+        if self.commit and self.committed:
             lines.append(f"commit {self.commit[:12]}; students get it with `git pull`")
+        elif self.commit:
+            lines.append(f"unchanged since commit {self.commit[:12]}: nothing new to commit, no commit added")
+        if self.remote:
+            lines.append(
+                f"remote origin: {self.remote}{self.remote_note}; push with `git -C {self.dest} push origin {self.branch}`"
+            )
         return "\n".join(lines)
 
 
@@ -172,7 +185,7 @@ def _identity(dest):
     return [] if has else ["-c", "user.name=Course publisher", "-c", "user.email=publisher@localhost"]
 
 
-def publish(dest, course, git=False):
+def publish(dest, course, git=False, remote=None):
     """Write (and with git, commit) the student edition into dest; returns Published. Raises LeakError."""
     dest = Path(dest).resolve()
     files = build_edition(course)
@@ -206,7 +219,9 @@ def publish(dest, course, git=False):
             result.changed.append(name)
         os.chmod(target, 0o755 if name in EXECUTABLE else 0o644)
     if git:
-        result.commit = _commit(dest, course, result)
+        result.commit, result.committed = _commit(dest, course, result)
+        result.branch = course.branch
+        result.remote, result.remote_note = _set_origin(dest, remote or course.student_repository)
         leaks = check_git(dest, secrets)
         if leaks:
             raise LeakError(leaks)
@@ -220,10 +235,27 @@ def _commit(dest, course, result):
     _git(dest, "add", "--pathspec-from-file=-", data="\n".join(sorted(result.files)) + "\n")
     if result.removed:
         _git(dest, "rm", "--cached", "-q", "--ignore-unmatch", "--pathspec-from-file=-", data="\n".join(result.removed))
+    has_head = subprocess.run(["git", "-C", str(dest), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True)
+    if has_head.returncode == 0 and not _git(dest, "diff", "--cached", "--name-only").strip():
+        return has_head.stdout.decode().strip(), False
     count = len(_git(dest, "rev-list", "--all").split())
     message = (
         f"Student edition of {course.id}, publish {count + 1}: {len(result.changed)} files new or changed, "
         f"{len(result.removed)} removed"
     )
-    _git(dest, *_identity(dest), "commit", "-q", "--allow-empty", "-m", message)
-    return _git(dest, "rev-parse", "HEAD").strip()
+    _git(dest, *_identity(dest), "commit", "-q", "-m", message)
+    return _git(dest, "rev-parse", "HEAD").strip(), True
+
+
+def _set_origin(dest, url):
+    """(origin's URL, a note): origin set to url when the repository has none; one already there is kept."""
+    if not url:
+        return "", ""
+    current = subprocess.run(["git", "-C", str(dest), "remote", "get-url", "origin"], capture_output=True, text=True)
+    if current.returncode != 0:
+        _git(dest, "remote", "add", "origin", url)
+        return url, " (set)"
+    existing = current.stdout.strip()
+    if existing != url:
+        return existing, f" (kept; not {url}: change it with `git -C {dest} remote set-url origin {url}`)"
+    return existing, ""
