@@ -27,26 +27,30 @@ def zip_student(name, roster, assignment_ids=(), pattern=None):
     (for the report; it is then not in the roster).
 
     With a compiled `pattern`, its ``student`` group. Otherwise, in order: ``<id>_<assignment>.zip`` for a
-    known assignment id (split at the last ``_`` that leaves one), ``<id>.zip``, and ``<id>_<anything>.zip``
-    with the longest roster id that fits (so ``jane_doe_v2.zip`` is jane_doe's even when ``jane`` is enrolled).
+    known assignment id (``jane_do_a1.zip`` is jane_do's, enrolled or not, never jane's), ``<id>.zip``, and
+    ``<id>_<anything>.zip`` with the longest roster id that fits (so ``jane_doe_v2.zip`` is jane_doe's even
+    when ``jane`` is enrolled).
     """
     if pattern is not None:
         match = pattern.match(name)
         return match.group("student") if match else None
     stem = name[: -len(".zip")] if name.lower().endswith(".zip") else name
-    guess = None
+    named = None
     for assignment_id in sorted(assignment_ids, key=len, reverse=True):
         suffix = "_" + assignment_id
         if stem.endswith(suffix) and len(stem) > len(suffix):
-            guess = stem[: -len(suffix)]
-            if guess in roster:
-                return guess
+            named = named or stem[: -len(suffix)]
+            if stem[: -len(suffix)] in roster:
+                return stem[: -len(suffix)]
     if stem in roster:
         return stem
+    if named is not None:
+        # named as `submit` names it, so the id is exactly that: never handed to a roster id it starts with
+        return named
     for student in sorted(roster, key=len, reverse=True):
         if stem.startswith(student + "_"):
             return student
-    return guess or stem.split("_", 1)[0] or None
+    return stem.split("_", 1)[0] or None
 
 
 def compile_pattern(text):

@@ -19,10 +19,12 @@ student-made names made printable and repeated problems summarised, so a report 
 """
 
 import json
+import lzma
 import re
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -39,6 +41,9 @@ MAX_NOTEBOOK_DEPTH = 100
 # per kind of problem, the members named before the rest are only counted
 NAMED_PER_PROBLEM = 5
 NAME_LIMIT = 120
+# what reading one damaged member can raise (a bad CRC, a broken deflate/bzip2/lzma stream, encryption,
+# an unknown compression method, a truncated stream): that member's problem, never the zip's
+READ_ERRORS = (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error, lzma.LZMAError)
 
 
 @dataclass
@@ -231,15 +236,15 @@ def _take_members(members, result, staging, assignment, notebook_names, student_
         else:
             continue
         if name in bucket:
-            result.problems.append(f"{name} appears twice in the submission; kept the first")
+            refusals.add("second copies (the first one was kept)", path.as_posix())
             continue
         if member.size > limit:
-            result.problems.append(f"ignored {name}: {member.size} bytes is over the {limit} byte limit")
+            refusals.add(f"files over the size limit for {name} ({limit:,} bytes)", f"{path} ({member.size:,} bytes)")
             continue
         try:
             data = member.read()
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as error:
-            result.problems.append(f"could not read {name}: {printable(error)}")
+        except READ_ERRORS as error:
+            refusals.add(f"unreadable copies of {name}", f"{path}: {error}")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
