@@ -3,13 +3,13 @@
 one roster id is the start of another; anything else is refused with what an id may hold."""
 
 import pytest
+from test_submit import submit_cli, workspace
 
 import toy
 from autograder.common.course import load_course
 from autograder.common.submission import zip_name
 from autograder.grading.intake.collect import collect
 from autograder.grading.record.course_dir import roster_ids
-from test_submit import submit_cli, workspace
 from toy import cli
 
 STUDENTS = ["jane", "jane_doe", "jane.doe@uni.edu", "a+b", "a"]
