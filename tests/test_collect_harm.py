@@ -143,3 +143,14 @@ def test_names_a_student_made_reach_the_terminal_escaped_and_forge_no_report_lin
         assert kind in line, line
     assert "\\n" + FORGED + "\\n\\x1b[2J\\x1b]0;pwned\\x07\\u202e" in line
     assert "unknown student" in status_line(done, "x\\nzvictim")
+
+
+def test_submit_refuses_a_notebook_nested_past_any_reader_saying_what_to_do(tmp_path):
+    from test_submit import submit_cli, workspace
+
+    root = workspace(tmp_path, "a1")
+    (root / "assignments" / "a1" / "linear_classifiers.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    refused = submit_cli(root, "a1", "--student", "s1", "--no-check", "--out", tmp_path / "out")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert "linear_classifiers.ipynb is not a readable notebook (nested too deeply)" in refused.stderr

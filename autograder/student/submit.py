@@ -114,8 +114,9 @@ def plan(assignment_id, root=paths.REPO_ROOT):
         if member.kind == "notebook":
             try:
                 json.loads(member.path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as error:
-                problems.append(f"{shown} is not a readable notebook ({error}): restore it from a saved copy")
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
+                why = "nested too deeply" if isinstance(error, RecursionError) else error
+                problems.append(f"{shown} is not a readable notebook ({why}): restore it from a saved copy")
                 continue
         members.append(member)
     if problems:
