@@ -2,6 +2,8 @@
 (``jane_doe``, ``jane.doe@uni.edu``, ``a+b``) go through every command to the right student, even when
 one roster id is the start of another; anything else is refused with what an id may hold."""
 
+import csv
+
 import pytest
 from test_submit import submit_cli, workspace
 
@@ -117,3 +119,22 @@ def test_submit_refuses_an_id_outside_the_grammar_saying_what_an_id_may_hold(tmp
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert GRAMMAR in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.slow
+def test_students_with_at_plus_and_underscore_ids_are_graded_and_exported(course_dir, tmp_path):
+    subs = tmp_path / "subs"
+    graded_ids = ["jane.doe@uni.edu", "a+b", "jane_doe"]
+    for student in graded_ids:
+        toy.make_zip(subs / zip_name(student, "t1"), notebook=toy.notebook(course_dir))
+    assert cli("collect", course_dir, "t1", subs).returncode == 0
+    graded = cli("grade", course_dir, "t1", "--jobs", "2")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    exported = cli("export", course_dir)
+    assert exported.returncode == 0, exported.stderr
+    with open(course_dir / "grades_t1.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    full = str(sum(toy.POINTS.values()))
+    for student in graded_ids:
+        assert rows[student]["total"] == full, (student, rows[student])
+    assert rows["jane"]["total"] == "0"
