@@ -4,6 +4,7 @@ one roster id is the start of another; anything else is refused with what an id 
 
 import csv
 
+import nbformat
 import pytest
 from test_submit import submit_cli, workspace
 
@@ -138,3 +139,17 @@ def test_students_with_at_plus_and_underscore_ids_are_graded_and_exported(course
     for student in graded_ids:
         assert rows[student]["total"] == full, (student, rows[student])
     assert rows["jane"]["total"] == "0"
+
+
+def test_collect_exchange_reads_an_id_holding_plus_from_nbgraders_folder_name(course_dir, tmp_path):
+    root = tmp_path / "exchange"
+    folder = root / "toy-course" / "inbound" / "a+b+t1+2025-10-03 21:59:00.000000 UTC+5f1c"
+    (folder / "cs_lib").mkdir(parents=True)
+    nbformat.write(toy.notebook(course_dir), str(folder / "toy.ipynb"))
+    (folder / "answer.txt").write_text("a+b\n")
+    (folder / "cs_lib" / "toy_student.py").write_text(toy.REFERENCE_MODULE)
+    (folder / "timestamp.txt").write_text("2025-10-03 21:59:00.000000 UTC")
+    done = cli("collect", course_dir, "t1", "--exchange", root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (course_dir / "submitted" / "a+b" / "t1" / "answer.txt").read_text() == "a+b\n"
+    assert not (course_dir / "submitted" / "a").exists()
