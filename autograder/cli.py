@@ -116,7 +116,7 @@ def _due_dates(values):
 
 
 def cmd_collect(args):
-    from autograder.grading.intake.collect import collect
+    from autograder.grading.intake.collect import collect, report_lines
     from autograder.grading.record.course_dir import roster_ids
 
     course = load_course()
@@ -139,9 +139,7 @@ def cmd_collect(args):
         roster = roster_ids(args.course_dir)
         results = collect(args.course_dir, course, args.assignment, args.submissions, roster, pattern=args.pattern)
         what = "zips"
-    print(f"{'zip':<28} {'student':<16} {'status':<16} problems")
-    for item in results:
-        print(f"{item.zip_name:<28} {item.student:<16} {item.status:<16} {'; '.join(item.problems)}")
+    print("\n".join(report_lines(results)))
     results = [item for item in results if item.status != "superseded"]
     bad = [item for item in results if item.status not in ("ok", "warnings")]
     print(f"collected {len(results) - len(bad)} of {len(results)} {what}")
@@ -481,13 +479,18 @@ def _add_ta_commands(commands):
     collect = commands.add_parser(
         "collect",
         help="unpack per-student zips into submitted/",
-        description="Unpack SUBMISSIONS/<student id>[_anything].zip into COURSE_DIR/submitted/<student>/<assignment>/; "
-        "report unreadable zips, missing notebooks, unknown students and unsafe paths per student.",
+        description="Unpack SUBMISSIONS/<student id>_<assignment>.zip (or <student id>[_anything].zip; ids may "
+        "hold letters, digits and . _ - @ +, matched against the roster) into "
+        "COURSE_DIR/submitted/<student>/<assignment>/; report unreadable zips, missing notebooks, unknown students "
+        "and unsafe paths per student.",
     )
     collect.add_argument("course_dir", type=Path)
     collect.add_argument("assignment")
     collect.add_argument("submissions", type=Path, nargs="?", help="folder of zips (or use --exchange)")
-    collect.add_argument("--pattern", help="regex with a (?P<student>...) group to read the id from zip names")
+    collect.add_argument(
+        "--pattern",
+        help="regex with a (?P<student>...) group that reads the id from a zip's name, e.g. '(?P<student>.+)_a1\\.zip'",
+    )
     collect.add_argument(
         "--exchange",
         nargs="?",

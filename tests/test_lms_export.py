@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 import pytest
 
 import toy
+from autograder.common.printable import csv_cell as csv_text
 from autograder.grading.record.course_dir import init_course, load_settings
-from autograder.grading.report.lms_export import csv_text
 from toy import cli
 
 DUE = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)

@@ -1,6 +1,7 @@
 """What a submission zip may hold, shared by the student's `submit` and the TA's `collect`.
 
-A zip is ``<student id>_<assignment>.zip`` (collect reads the id before the first '_') holding
+A zip is ``<student id>_<assignment>.zip`` (an id may hold '_': collect reads the name with the roster and
+the assignment ids, autograder/common/student_ids.py) holding
 
     <assignment>/<notebook>.ipynb     every notebook of the assignment
     cs_lib/...                        the assignment's student files

@@ -16,7 +16,6 @@ A missing extra file is reported and the rest packed (the tests that need the fi
 
 import json
 import os
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -24,9 +23,9 @@ from pathlib import Path
 
 from autograder.common import paths
 from autograder.common.course import CourseError, load_manifest
+from autograder.common.student_ids import ALLOWED, is_student_id
 from autograder.common.submission import MIB, limit_for, zip_name
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.@+-]*$")
 ADVICE = {
     "notebook": "clear large outputs (Edit > Clear Outputs of All Cells), save, and submit again",
     "student file": "keep data and long generated text out of your code",
@@ -115,8 +114,9 @@ def plan(assignment_id, root=paths.REPO_ROOT):
         if member.kind == "notebook":
             try:
                 json.loads(member.path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as error:
-                problems.append(f"{shown} is not a readable notebook ({error}): restore it from a saved copy")
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
+                why = "nested too deeply" if isinstance(error, RecursionError) else error
+                problems.append(f"{shown} is not a readable notebook ({why}): restore it from a saved copy")
                 continue
         members.append(member)
     if problems:
@@ -127,10 +127,10 @@ def plan(assignment_id, root=paths.REPO_ROOT):
 
 
 def check_student_id(student):
-    if not student or not STUDENT_ID.match(student):
+    if not is_student_id(student):
         raise SubmitError(
-            f"{student!r} cannot name a submission zip: use your student id with letters, digits and . @ + - only "
-            "(no spaces or slashes, and no '_', which ends the id in the zip's name <id>_<assignment>.zip)"
+            f"{student!r} cannot name a submission zip: use your student id as your course's roster has it, "
+            f"with {ALLOWED} (no spaces or slashes)"
         )
 
 

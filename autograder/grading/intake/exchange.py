@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
 from autograder.common.course import CourseError
-from autograder.grading.intake.collect import Collected, Member, collect_members
+from autograder.grading.intake.collect import Collected, Member, collect_members, failed_intake, shown
 
 SHIM_NAME = "__init__.py"
 SHIM = '''"""Your cs_lib files for this assignment (the ones beside this file) in front of the installed course's.
@@ -113,8 +113,6 @@ def release_to_exchange(root, course_id, assignment, files):
 
 def inbound_records(root, course_id, assignment_id):
     """[{student, folder, timestamp}] of every submission of the assignment in the exchange's inbound."""
-    from nbgrader.utils import parse_utc
-
     inbound = Path(root) / course_id / "inbound"
     if not inbound.is_dir():
         raise CourseError(
@@ -123,16 +121,32 @@ def inbound_records(root, course_id, assignment_id):
         )
     records = []
     for folder in sorted(inbound.iterdir()):
-        parts = folder.name.rsplit("+", 3)
-        if len(parts) < 3 or parts[1] != assignment_id:
-            continue
-        try:
-            timestamp = parse_utc(parts[2])
-        except (ValueError, OverflowError):
-            records.append({"student": parts[0], "folder": folder, "timestamp": None})
-            continue
-        records.append({"student": parts[0], "folder": folder, "timestamp": timestamp})
+        parsed = split_inbound_name(folder.name, assignment_id)
+        if parsed is not None:
+            student, timestamp = parsed
+            records.append({"student": student, "folder": folder, "timestamp": timestamp})
     return records
+
+
+def split_inbound_name(name, assignment_id):
+    """(student, naive UTC timestamp or None) of an inbound folder of this assignment, else None.
+
+    nbgrader names it ``<student>+<assignment>+<timestamp>+<random>`` (older versions: without the
+    random part); a student id may hold ``+`` itself, so the name is read from the right.
+    """
+    from nbgrader.utils import parse_utc
+
+    candidates = []
+    for pieces in (4, 3):
+        parts = name.rsplit("+", pieces - 1)
+        if len(parts) == pieces and parts[1] == assignment_id and parts[0]:
+            candidates.append(parts)
+    for parts in candidates:
+        try:
+            return parts[0], parse_utc(parts[2])
+        except (ValueError, OverflowError):
+            continue
+    return (candidates[0][0], None) if candidates else None
 
 
 def folder_members(folder):
@@ -143,19 +157,19 @@ def folder_members(folder):
         for name in list(subdirectories):
             if (Path(directory) / name).is_symlink():
                 subdirectories.remove(name)
-                yield Member(path=None, size=0, read=None, refusal=f"symbolic link {(relative / name).as_posix()!r}")
+                yield Member(path=None, size=0, read=None, refusal=("symbolic link", (relative / name).as_posix()))
         for name in filenames:
             count += 1
             if count > MAX_ENTRIES:
-                yield Member(path=None, size=0, read=None, refusal=f"files beyond the first {MAX_ENTRIES}")
+                yield Member(path=None, size=0, read=None, refusal=(f"files beyond the first {MAX_ENTRIES}", None))
                 return
             path = Path(directory) / name
             shown = (relative / name).as_posix().lstrip("./") or name
             info = os.lstat(path)
             if stat.S_ISLNK(info.st_mode):
-                yield Member(path=None, size=0, read=None, refusal=f"symbolic link {shown!r}")
+                yield Member(path=None, size=0, read=None, refusal=("symbolic link", shown))
             elif not stat.S_ISREG(info.st_mode):
-                yield Member(path=None, size=0, read=None, refusal=f"not a regular file {shown!r}")
+                yield Member(path=None, size=0, read=None, refusal=("not a regular file", shown))
             else:
                 yield Member(path=PurePosixPath(shown), size=info.st_size, read=lambda path=path: _read_no_follow(path))
 
@@ -217,7 +231,7 @@ def collect_exchange(course_dir, course, assignment_id, root, roster, course_id)
                     student=student,
                     zip_name=latest["folder"].name,
                     status="unknown student",
-                    problems=[f"{student!r} is not in the roster; submission skipped"],
+                    problems=[f"{shown(student)} is not in the roster; submission skipped"],
                 )
             )
             continue
@@ -227,10 +241,8 @@ def collect_exchange(course_dir, course, assignment_id, root, roster, course_id)
         timestamp = latest["timestamp"]
         try:
             item = collect_members(members, student, latest["folder"].name, assignment, destination, timestamp)
-        except OSError as error:
-            results.append(
-                Collected(student=student, zip_name=latest["folder"].name, status="error", problems=[str(error)])
-            )
+        except Exception as error:  # noqa: BLE001 - whatever one submission does, the others are collected
+            results.append(failed_intake(student, latest["folder"].name, error))
             continue
         if timestamp is None:
             item.problems.append("the folder name holds no readable timestamp; the collection time was used")

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from autograder.common.course import CourseError
+from autograder.common.student_ids import ALLOWED, is_student_id
+from autograder.grading.record.due_dates import parse_due
 from autograder.grading.record.nbgrader_course import (
     CONFIG_NAME,
     exchange_root,
@@ -47,8 +49,8 @@ def read_roster(path):
             row = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
             if not row.get("id"):
                 raise CourseError(f"roster {path} line {number}: empty id")
-            if not all(ch.isalnum() or ch in "-_." for ch in row["id"]):
-                raise CourseError(f"roster {path} line {number}: id {row['id']!r} may only hold letters, digits, - _ .")
+            if not is_student_id(row["id"]):
+                raise CourseError(f"roster {path} line {number}: id {row['id']!r} is not a student id: use {ALLOWED}")
             students.append({key: row.get(key) or None for key in ("id", "first_name", "last_name", "email")})
     ids = [student["id"] for student in students]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -84,20 +86,6 @@ def course_gradebook(course_dir):
 def roster_ids(course_dir):
     with course_gradebook(course_dir) as gradebook:
         return {student.id for student in gradebook.students}
-
-
-def parse_due(text, assignment_id=None):
-    """A due date as naive UTC (nbgrader's convention): "2025-10-03 23:59 UTC", "2025-10-03T23:59+02:00",
-    "2025-10-03 23:59 Europe/Berlin"; without a zone it is UTC."""
-    from nbgrader.utils import parse_utc
-
-    try:
-        return parse_utc(str(text).strip())
-    except (ValueError, OverflowError) as error:
-        where = f" for {assignment_id}" if assignment_id else ""
-        raise CourseError(
-            f'due date{where} {text!r} is not a date and time ({error}); write e.g. "2025-10-03 23:59 UTC"'
-        ) from None
 
 
 def set_due_dates(db_url, course_id, due):

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select
 
 from autograder.common.course import CourseError
+from autograder.common.printable import printable
 from autograder.grading.record.course_dir import course_gradebook
 from autograder.grading.record.gradebook_tables import (
     CELLS,
@@ -215,8 +216,8 @@ def table(states):
             points += " withheld (kept at 0)"
         else:
             points += " withheld"
-        lines.append(f"{state['student']}: {points}; {status}")
-        lines += [f"    {finding}" for finding in state["findings"]]
+        lines.append(f"{state['student']}: {points}; {printable(status, 300)}")
+        lines += [f"    {printable(finding, 300)}" for finding in state["findings"]]
     held = sum(1 for state in states if not state["decision"])
     lines.append(f"{held} of {len(states)} flagged submissions wait for a decision")
     return "\n".join(lines)

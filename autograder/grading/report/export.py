@@ -12,13 +12,15 @@ notebook, from the submission's collect timestamp and the assignment's due date.
 a submission gets 0. `comments` holds the TA's comments (formgrader). `still_to_grade` names, per
 student, the answers waiting for a TA, the answers to re-grade because their text changed, and
 submissions held for review. `similarity` names the pairs `python -m autograder similarity` flagged
-("similar to bob_2: 91 % of svm_loss_vectorized").
+("similar to bob_2: 91 % of svm_loss_vectorized"). Text cells are written through `csv_cell`: control
+characters escaped and a leading =, +, -, @ kept from being read as a formula.
 """
 
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.common.printable import csv_cell
 from autograder.grading.record.course_dir import course_gradebook, load_settings
 
 
@@ -156,14 +158,11 @@ def export_report(course_dir, out_dir=None):
             totals = [standings[a][student["id"]].total for a in assignment_ids]
             writer.writerow(
                 [
-                    student["id"],
-                    student["first_name"],
-                    student["last_name"],
-                    student["email"],
+                    *[csv_cell(student[key]) for key in ("id", "first_name", "last_name", "email")],
                     *[f"{t:g}" for t in totals],
                     f"{sum(totals):g}",
                     f"{max_total:g}",
-                    "; ".join(pending.get(student["id"], [])),
+                    csv_cell("; ".join(pending.get(student["id"], []))),
                 ]
             )
     written.append(summary)
@@ -194,7 +193,7 @@ def export_report(course_dir, out_dir=None):
                 standing = standings[assignment_id][student["id"]]
                 writer.writerow(
                     [
-                        student["id"],
+                        csv_cell(student["id"]),
                         *[f"{standing.scores[q]:g}" for q in questions],
                         f"{standing.manual_points:g}",
                         f"{standing.late_penalty:g}",
@@ -202,10 +201,10 @@ def export_report(course_dir, out_dir=None):
                         f"{maximum:g}",
                         _when(standing.timestamp),
                         _late_by(standing.seconds_late),
-                        standing.review,
-                        "; ".join(standing.similarity),
-                        "; ".join(standing.to_grade) if standing.submitted else "not submitted",
-                        " | ".join(f"{question}: {text}" for question, text in standing.comments.items()),
+                        csv_cell(standing.review),
+                        csv_cell("; ".join(standing.similarity)),
+                        csv_cell("; ".join(standing.to_grade) if standing.submitted else "not submitted"),
+                        csv_cell(" | ".join(f"{question}: {text}" for question, text in standing.comments.items())),
                     ]
                 )
         written.append(path)
@@ -216,12 +215,12 @@ def export_report(course_dir, out_dir=None):
         for entry in history:
             writer.writerow(
                 [
-                    entry["assignment"],
-                    entry["student"],
-                    entry["decision"],
+                    csv_cell(entry["assignment"]),
+                    csv_cell(entry["student"]),
+                    csv_cell(entry["decision"]),
                     f"{entry['points']:g}",
-                    entry["reason"],
-                    entry["decided_by"],
+                    csv_cell(entry["reason"]),
+                    csv_cell(entry["decided_by"]),
                     _when(entry["decided_at"]),
                 ]
             )

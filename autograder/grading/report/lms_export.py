@@ -19,24 +19,17 @@ grades above 100 unless the site allows larger ones (gradepointmax); `export` wa
 
 Per assignment the total with the late penalty applied, exactly as grades.csv has it (course_standing);
 a student without a submission gets 0. Every text cell that a spreadsheet would read as a formula (it
-starts with =, +, -, @, a tab or a carriage return) is prefixed with ' -- numbers are never touched.
+starts with =, +, -, @, a tab or a carriage return) is prefixed with ' and its control characters are
+escaped (autograder/common/printable.py) -- numbers are never touched.
 """
 
 import csv
 from pathlib import Path
 
+from autograder.common.printable import csv_cell
+
 FORMATS = ("canvas", "moodle")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MOODLE_GRADE_LIMIT = 100  # Moodle's default gradepointmax
-
-
-def csv_text(value):
-    """A text cell a spreadsheet will not run: a leading =, +, -, @, tab or CR gets a ' in front.
-
-    (Written here for the LMS files; a shared helper for all CSV output belongs in autograder.common.)
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _number(value):
@@ -59,14 +52,14 @@ def canvas_rows(students, standings, maxima, titles=None):
     """The rows of Canvas's gradebook import file."""
     assignment_ids = list(standings)
     header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    header += [csv_text(column_title(a, titles)) for a in assignment_ids] + ["Final Points"]
+    header += [csv_cell(column_title(a, titles)) for a in assignment_ids] + ["Final Points"]
     possible = ["    Points Possible", "", "", "", ""]
     possible += [_number(sum(maxima[a].values())) for a in assignment_ids] + ["(read only)"]
     rows = [header, possible]
     for student in students:
         totals = [standings[a][student["id"]].total for a in assignment_ids]
         rows.append(
-            [csv_text(_name(student)), "", csv_text(student["id"]), "", ""]
+            [csv_cell(_name(student)), "", csv_cell(student["id"]), "", ""]
             + [_number(total) for total in totals]
             + [_number(sum(totals))]
         )
@@ -77,12 +70,12 @@ def moodle_rows(students, standings, titles=None):
     """The rows of Moodle's CSV grade import file."""
     assignment_ids = list(standings)
     header = ["ID number", "Email address", "First name", "Last name"]
-    header += [csv_text(column_title(a, titles)) for a in assignment_ids] + ["Course total"]
+    header += [csv_cell(column_title(a, titles)) for a in assignment_ids] + ["Course total"]
     rows = [header]
     for student in students:
         totals = [standings[a][student["id"]].total for a in assignment_ids]
         rows.append(
-            [csv_text(student[key]) for key in ("id", "email", "first_name", "last_name")]
+            [csv_cell(student[key]) for key in ("id", "email", "first_name", "last_name")]
             + [_number(total) for total in totals]
             + [_number(sum(totals))]
         )

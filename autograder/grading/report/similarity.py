@@ -35,7 +35,6 @@ each flagged, graded submission for review (review --accept/--reject decides).
 
 import io
 import itertools
-import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -43,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.common import paths
+from autograder.common.printable import printable
+from autograder.common.student_ids import ALLOWED, is_student_id
 from autograder.grading.report.similarity_documents import (
     document,
     release_cells,
@@ -57,7 +58,6 @@ GUARANTEE = 30  # every match this long is found; winnowing keeps one fingerprin
 DEFAULT_THRESHOLD = 0.5
 MIN_TOKENS = 100
 SCREEN = 0.5
-PLAIN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass
@@ -244,8 +244,8 @@ def find_similar(course_dir, course, assignment_id, threshold=DEFAULT_THRESHOLD,
             student = folder.parent.name
             if not folder.is_dir() or folder.is_symlink():
                 continue
-            if not PLAIN_ID.match(student):
-                result.skipped.append(f"{student!r}: not a roster id (letters, digits, - _ . only); not compared")
+            if not is_student_id(student):
+                result.skipped.append(f"'{printable(student)}': not a student id ({ALLOWED}); not compared")
                 continue
             pieces[student] = student_pieces(folder, assignment, roles, cells)
             (code_dir / f"{student}.py").write_text(document(pieces[student]), encoding="utf-8")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from autograder.common.course import CourseError
+from autograder.common.printable import printable
 from autograder.grading.record.course_dir import course_gradebook, load_settings, nbgrader_api
 from autograder.grading.record.gradebook import (
     GradebookStopped,
@@ -367,8 +368,9 @@ def table(results):
     lines = [f"{'student':<16} {'score':>13} {'status':<16} notes"]
     for result in results:
         score = f"{result.score:g}/{result.max_score:g}"
-        notes = "; ".join(result.reasons)
+        # reasons quote what students wrote (grade ids, names): shown escaped, never sent to the terminal
+        notes = "; ".join(printable(reason, 160) for reason in result.reasons)
         if result.needs_manual:
             notes = f"{result.needs_manual:g} points to grade by hand" + ("; " + notes if notes else "")
-        lines.append(f"{result.student:<16} {score:>13} {result.status:<16} {notes[:160]}")
+        lines.append(f"{printable(result.student, 60):<16} {score:>13} {result.status:<16} {printable(notes, 160)}")
     return "\n".join(lines)

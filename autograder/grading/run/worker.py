@@ -18,6 +18,7 @@ import nbformat
 
 from autograder.common import paths
 from autograder.common.course import load_course
+from autograder.common.printable import printable
 from autograder.common.scoring import cell_score
 from autograder.grading.intake.cell_roles import restore_notebook_roles
 from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
@@ -100,7 +101,7 @@ def _drop_duplicate_cells(path):
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id and grade_id in seen:
-            notes.append(f"{path.stem}: removed a duplicated copy of cell {grade_id}")
+            notes.append(f"{path.stem}: removed a duplicated copy of cell '{printable(grade_id, 80)}'")
             continue
         seen.add(grade_id)
         kept.append(cell)
