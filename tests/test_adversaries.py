@@ -147,3 +147,19 @@ def test_zero_effort_answers_zero_what_the_tests_read_and_keep_its_structure():
     table = scope["alexnet_table"]
     assert sorted(table) == sorted(["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"])
     assert table["conv2"] == ((0, 0, 0), 0, 0) and table["fc6"] == ((0,), 0, 0)
+
+
+def test_stand_ins_of_a_module_importing_only_from_torch_return_zero_models():
+    # A5's models.py imports torch only as `from torch import nn`: stand-ins blind to torch were the reference
+    source = (COURSE.references()["cs_lib/pytorch/models.py"]).read_text()
+    assert "\nimport torch\n" not in source
+    namespace = {"__name__": "zeros_models"}
+    exec(compile(adversaries.adversary_source(source, "zeros"), "zeros_models", "exec"), namespace)
+    layers = namespace["make_vgg_layers"]([4, "M", 6], batch_norm=True)
+    assert [name for name, _ in layers.named_parameters()], "the stand-in built no layers"
+    assert all(not parameter.any() for parameter in layers.parameters())
+    model = namespace["AlexNet"](num_classes=3).eval()
+    import torch
+
+    with torch.no_grad():
+        assert not model(torch.randn(1, 3, 63, 63)).any()
