@@ -317,11 +317,23 @@ def graded_names(source):
     return functions, classes
 
 
+def imports_torch(source):
+    """Whether a module imports torch in any spelling (import torch, import torch.nn, from torch import nn):
+    a module that only says `from torch import nn` holds models all the same, and wrappers blind to torch
+    would hand its modules and tensors back untouched, i.e. the reference's honest work."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "torch" for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "torch":
+            return True
+    return False
+
+
 def adversary_source(reference_source, mode):
     """The reference module turned into the `mode` adversary (appended wrappers rebind every graded name)."""
     if mode not in CODE_ADVERSARIES:
         raise ValueError(f"unknown adversary {mode!r}; choose one of {CODE_ADVERSARIES}")
-    uses_torch = "import torch" in reference_source
+    uses_torch = imports_torch(reference_source)
     torch_import = "import torch as _adv_torch\n" if uses_torch else "_adv_torch = None\n"
     lines = [reference_source.rstrip(), RUNTIME.format(mode=mode, torch_import=torch_import)]
     functions, classes = graded_names(reference_source)
