@@ -243,12 +243,7 @@ def test_committed_generated_files_equal_a_fresh_release():
 def test_every_extra_an_install_command_names_exists():
     extras = set(pyproject()["project"]["optional-dependencies"])
     named = {}
-    for path in (
-        REPO / "README.md",
-        REPO / "setup.sh",
-        REPO / "environment.yml",
-        REPO / "student_edition" / "README.md",
-    ):
+    for path in (REPO / "README.md", REPO / "setup.sh", REPO / "environment.yml"):
         for group in re.findall(r'pip install[^\n`]*?-e "?\.\[([^\]]+)\]', path.read_text()):
             named.update({extra.strip(): path.name for extra in group.split(",")})
         for group in re.findall(r'-e "\.\[([^\]]+)\]"', path.read_text()):
