@@ -603,6 +603,22 @@ def test_course_versions_change_with_the_content_of_cs_lib_and_name_what_differs
     assert versions.differences(ours, ours) == []
 
 
+def test_a_worker_with_another_numpy_or_torch_release_is_named_and_a_build_label_is_not(monkeypatch):
+    import numpy
+    import torch
+
+    ours = versions.installed()
+    assert (ours["numpy"], ours["torch"]) == (numpy.__version__, torch.__version__.split("+")[0])
+    lines = versions.differences(dict(ours, torch="2.5.1", numpy="1.26.4"), ours, them="the worker tcp://w:1")
+    assert lines == [
+        f"numpy: {ours['numpy']} on this machine, 1.26.4 on the worker tcp://w:1",
+        f"torch: {ours['torch']} on this machine, 2.5.1 on the worker tcp://w:1",
+    ]
+    # a CUDA build on the TA's machine, a CPU build on the worker: the same release
+    monkeypatch.setattr(versions.metadata, "version", lambda name: "2.13.0+cu128")
+    assert versions._release("torch") == "2.13.0"
+
+
 def test_committing_the_same_result_twice_keeps_one_submission_with_the_same_grades(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -634,11 +650,11 @@ def test_committing_the_same_result_twice_keeps_one_submission_with_the_same_gra
 
 
 def test_the_cluster_extra_is_optional_and_in_the_dev_extra():
-    import tomllib
+    from test_packaging import expanded
 
-    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert any(name.startswith("distributed") for name in extras["cluster"])
-    assert any(name.startswith("distributed") for name in extras["dev"])
+    assert any(name.startswith("distributed") for name in expanded("cluster"))
+    assert any(name.startswith("distributed") for name in expanded("dev"))
+    assert not any(name.startswith("distributed") for name in expanded("grading"))
     # local grading and the students' commands work without it: nothing imports it until --cluster
     code = "import sys, autograder.grading.run.batch, autograder.student.check; print('distributed' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO / "tests")

@@ -3,8 +3,11 @@
 A Dask worker grades with its own installed `autograder` (the grader, the sandbox, the scoring rules)
 and its own `cs_lib` (the starter stubs the tampering scan compares with, the dataset code). Both are
 identified by a content hash of their source files, next to the package, Python and nbgrader versions
-(nbgrader's version fixes the gradebook schema of the grading template). The grading template itself
-travels with each task and is checked by its SHA-256 on arrival (autograder.grading.run.transport).
+(nbgrader's version fixes the gradebook schema of the grading template), and the numpy and torch releases
+that the references compute with and the trusted grader reads the student's arrays and checkpoint with (a
+build's local label, `+cpu` or `+cu128`, does not count: one release, one set of results on the CPU). The
+grading template itself travels with each task and is checked by its SHA-256 on arrival
+(autograder.grading.run.transport).
 """
 
 import functools
@@ -38,6 +41,11 @@ def _version(distribution):
         return "not installed"
 
 
+def _release(distribution):
+    """The distribution's version without its local label (torch 2.13.0+cpu and 2.13.0+cu128: 2.13.0)."""
+    return _version(distribution).split("+", 1)[0]
+
+
 @functools.lru_cache(maxsize=1)
 def installed():
     """{what: version or content hash} of the course package this process grades with."""
@@ -45,6 +53,8 @@ def installed():
         "course package": f"cs-lib {_version('cs-lib')}",
         "python": f"{sys.version_info.major}.{sys.version_info.minor} on {sysconfig.get_platform()}",
         "nbgrader": _version("nbgrader"),
+        "numpy": _release("numpy"),
+        "torch": _release("torch"),
         "cs_lib": f"source hash {tree_hash(paths.CS_LIB)[:16]}",
         "autograder": f"source hash {tree_hash(AUTOGRADER)[:16]}",
     }
