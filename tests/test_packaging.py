@@ -38,7 +38,11 @@ def test_ci_runs_exactly_the_readme_setup_and_test_commands():
     commands = readme_commands()
     script = (REPO / ".ci" / "run").read_text().splitlines()
     run_lines = [line.strip() for line in script if line.strip() and not line.lstrip().startswith("#")]
-    assert run_lines[-3:] == [commands["Set up"], commands["Test"], "bash .ci/student_edition"]
+    setup, test = run_lines.index(commands["Set up"]), run_lines.index(commands["Test"])
+    assert setup < test < run_lines.index("bash .ci/student_edition") and run_lines[-1] == "bash .ci/student_edition"
+    # and once more without a usable bubblewrap (a failing bwrap first on PATH), refused if it still works
+    again = "\n".join(run_lines[test + 1 :])
+    assert 'PATH="$no_bwrap:$PATH" CS_EXPECT_NO_BWRAP=1 .venv/bin/python -m pytest' in again and "exit 1" in again
 
 
 def requirement_name(requirement):
