@@ -226,6 +226,24 @@ def test_rows_state_each_result_with_a_reason_and_count_hand_grading_separately(
 # -- formulas -------------------------------------------------------------------------------------------
 
 
+def test_the_header_counts_hand_graded_points_only_once_some_are_graded():
+    def header(rows):
+        return [li.get_text() for li in BeautifulSoup(fb.summary_html("title", rows), "html.parser").find_all("li")]
+
+    pending = {"auto_score": None, "manual_score": None, "needs_manual_grade": True}
+    passed = {"auto_score": 2.0, "manual_score": None, "needs_manual_grade": False}
+    rows = [
+        fb.make_row("test", "t", 2, passed, _test_cell(), set()),
+        fb.make_row("answer", "a", 7, pending, None, set()),
+    ]
+    assert header(rows) == [
+        "automatic tests: 2 / 2 points (1 of 1 tests passed)",
+        "still to be graded by hand: 7 points",
+    ]
+    rows[1] = fb.make_row("answer", "a", 7, {**pending, "manual_score": 5.0}, None, set())
+    assert "graded by hand: 5 / 7 points" in header(rows)
+
+
 def _formulas(markdown):
     """(inline, display) formula counts, found by nbconvert's own Markdown parser."""
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -473,7 +491,6 @@ def test_the_page_opens_with_a_table_of_every_graded_cell_linked_to_its_cell(gra
     assert rows["explain"]["points"] == "– / 2" and rows["explain"]["result"] == "to be graded by hand"
     assert summary_counts(soup) == [
         "automatic tests: 7 / 7 points (4 of 4 tests passed)",
-        "graded by hand: 0 / 0 points",
         "still to be graded by hand: 2 points",
     ]
 

@@ -242,3 +242,9 @@ def test_a_hand_in_from_the_student_edition_grades_without_a_checksum_warning_or
     assert toy.cli("feedback", course_dir, "t1", course_file=course_file).returncode == 0
     page = (course_dir / "feedback" / "emi" / "t1" / "toy.html").read_text()
     assert private not in page and public in page
+
+
+def test_the_student_readme_says_how_to_set_a_git_identity_before_the_first_commit():
+    readme = (REPO / "student_edition" / "README.md").read_text()
+    assert 'git config user.name "' in readme and 'git config user.email "' in readme
+    assert "Before your first commit" in readme
