@@ -259,11 +259,11 @@ def trusted_reason_output(record):
     """A stream output stating a failed test's reason from its trusted record, or None."""
     if not record or record.get("passed") is True or not record.get("message"):
         return None
-    text = f"Trusted grader: {record['message']}"
+    text = "Trusted grader: " + " ".join(record["message"].split())  # one line: never a line of test code
     if "score" in record and "points" in record:
         text += f" ({record['score']:g} / {record['points']:g} points)"
     if record.get("checked"):
-        text += "\nchecked: " + "; ".join(record["checked"])
+        text += "\nchecked: " + "; ".join(" ".join(item.split()) for item in record["checked"])
     return nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
 
 

@@ -32,6 +32,7 @@ from autograder.common.scoring import cell_score
 from autograder.grading.report.feedback_html import render_page
 from autograder.grading.report.redact import (
     ANSI,
+    REDACTED,
     is_test,
     leaks,
     notebook_lines,
@@ -93,7 +94,9 @@ def failure_reason(cell, secret):
     record = cell.get("metadata", {}).get("autograder") if cell is not None else None
     record = record if isinstance(record, dict) else {}
     checked = record.get("checked") if isinstance(record.get("checked"), list) else []
+    # a check named like a line of hidden code is left out rather than shown blanked
     checked = [one_line(item, secret) for item in checked if str(item).strip()]
+    checked = [item for item in checked if item != REDACTED]
     if record.get("message"):
         return one_line(record["message"], secret), checked
     for output in cell.get("outputs", []) if cell is not None else []:
