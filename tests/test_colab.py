@@ -83,7 +83,8 @@ def test_setup_cell_on_colab_clones_to_drive_installs_and_falls_back_offline(col
     workdir = colab.root / "drive" / "MyDrive" / course.id
     assert colab.mounts == [str(colab.root / "drive")]
     clone, install = colab.commands
-    assert clone == ["git", "clone", "-q", "--depth", "1", "-b", course.branch, course.repository, str(workdir)]
+    fetched = course.student_repository or course.repository  # the instructor repository is kept private
+    assert clone == ["git", "clone", "-q", "--depth", "1", "-b", course.branch, fetched, str(workdir)]
     assert install[1:] == [
         "-m",
         "pip",
@@ -146,7 +147,8 @@ def test_every_release_notebook_starts_with_the_generated_setup_cell():
             path = REPO / "assignments" / assignment.id / f"{name}.ipynb"
             first = nbformat.read(str(path), as_version=4).cells[0]
             assert first.source == setup_cell_source(course, assignment.id)
-            assert course.repository in first.source
+            assert f'REPOSITORY = "{course.student_repository}"' in first.source
+            assert course.repository not in first.source.replace(course.student_repository, "")
 
 
 def test_readme_links_every_notebook_to_colab_from_the_configured_repository():

@@ -226,6 +226,24 @@ def test_rows_state_each_result_with_a_reason_and_count_hand_grading_separately(
 # -- formulas -------------------------------------------------------------------------------------------
 
 
+def test_the_header_counts_hand_graded_points_only_once_some_are_graded():
+    def header(rows):
+        return [li.get_text() for li in BeautifulSoup(fb.summary_html("title", rows), "html.parser").find_all("li")]
+
+    pending = {"auto_score": None, "manual_score": None, "needs_manual_grade": True}
+    passed = {"auto_score": 2.0, "manual_score": None, "needs_manual_grade": False}
+    rows = [
+        fb.make_row("test", "t", 2, passed, _test_cell(), set()),
+        fb.make_row("answer", "a", 7, pending, None, set()),
+    ]
+    assert header(rows) == [
+        "automatic tests: 2 / 2 points (1 of 1 tests passed)",
+        "still to be graded by hand: 7 points",
+    ]
+    rows[1] = fb.make_row("answer", "a", 7, {**pending, "manual_score": 5.0}, None, set())
+    assert "graded by hand: 5 / 7 points" in header(rows)
+
+
 def _formulas(markdown):
     """(inline, display) formula counts, found by nbconvert's own Markdown parser."""
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -409,12 +427,16 @@ def executed_notebook(course_dir, student):
     nbformat.write(notebook, str(path))
 
 
+# adds |a| + |b| (the toy course's hidden-only mutant): only the hidden part's negative numbers catch it
+HIDDEN_ONLY_BUG = toy.REFERENCE_MODULE.replace("return a + b", "return abs(a) + abs(b)")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The toy course graded for ada (hostile output, answered), bea (starter) and cyd (solved), then a TA's
     work in the gradebook, a trusted grader's record on a cell and a "shortened" tag in the source."""
     root = tmp_path_factory.mktemp("feedback")
-    course_dir = toy.init_toy_course(root, ["ada", "bea", "cyd"])
+    course_dir = toy.init_toy_course(root, ["ada", "bea", "cyd", "dan"])
     subs = root / "subs"
     printing = {"double": lambda source: source + '\n\n\nprint("quick-run accuracy", 0.040 * 2)'}
     ada = _with_cells(toy.notebook(course_dir), {**printing, "explain": lambda _: HOSTILE_ANSWER})
@@ -422,6 +444,7 @@ def graded(tmp_path_factory):
     toy.make_zip(subs / "bea.zip", notebook=toy.notebook(course_dir, solved=False), module=toy.STUB_MODULE, answer=None)
     cyd = _with_cells(toy.notebook(course_dir), {"explain": lambda _: "Because a + b = b + a."})
     toy.make_zip(subs / "cyd.zip", notebook=cyd)
+    toy.make_zip(subs / "dan.zip", notebook=toy.notebook(course_dir), module=HIDDEN_ONLY_BUG)
     assert cli("collect", course_dir, "t1", subs).returncode == 0
     graded = cli("grade", course_dir, "t1", "--jobs", "2")
     assert graded.returncode == 0, graded.stdout + graded.stderr
@@ -468,7 +491,6 @@ def test_the_page_opens_with_a_table_of_every_graded_cell_linked_to_its_cell(gra
     assert rows["explain"]["points"] == "– / 2" and rows["explain"]["result"] == "to be graded by hand"
     assert summary_counts(soup) == [
         "automatic tests: 7 / 7 points (4 of 4 tests passed)",
-        "graded by hand: 0 / 0 points",
         "still to be graded by hand: 2 points",
     ]
 
@@ -480,20 +502,32 @@ def test_failed_tests_state_the_trusted_graders_message_and_checks_else_the_erro
     assert all(row["result"] == "failed" for name, row in rows.items() if name != "explain")
     assert rows["test_add"]["details"].startswith(TRUSTED_RECORD["message"])
     assert "checked: add(2, 3); add of negative numbers" in rows["test_add"]["details"]
-    assert rows["test_scale"]["details"] == "NotImplementedError: scale"
+    # the trusted grader's own record, which the installed notebook keeps, states each reason
+    assert rows["test_scale"]["details"].startswith("scale raised NotImplementedError: scale")
     executed = nbformat.read(str(graded / "autograded" / "bea" / "t1" / "toy.ipynb"), as_version=4)
-    error = next(
-        o
-        for c in executed.cells
-        for o in c.get("outputs", [])
-        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_double" and o.output_type == "error"
-    )
-    assert rows["test_double"]["details"] == f"{error.ename}: {error.evalue}"
+    double = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_double")
+    assert rows["test_double"]["details"].startswith(double.metadata["autograder"]["message"])
+    assert "the test did not pass" not in rows["test_double"]["details"]
     assert "answer.txt must hold 42" in rows["test_answer_file"]["details"]
     note = soup.find(id="feedback-test_add")
     assert TRUSTED_RECORD["message"] in note.get_text() and "add of negative numbers" in note.get_text()
     assert rows["explain"]["result"] == "not answered"
     assert "not answered: 2 points" in summary_counts(soup)
+
+
+@pytest.mark.slow
+def test_a_failure_only_the_hidden_part_catches_states_its_reason_on_the_page_and_in_formgrader(graded):
+    assert HIDDEN_ONLY_BUG != toy.REFERENCE_MODULE
+    rows = summary_rows(page_of(graded, "dan"))
+    assert rows["test_add"]["result"] == "failed" and rows["test_scale"]["result"] == "passed"
+    details = rows["test_add"]["details"]
+    assert details and "the test did not pass" not in details
+    assert "add(-7, 19)" in details, details
+    executed = nbformat.read(str(graded / "autograded" / "dan" / "t1" / "toy.ipynb"), as_version=4)
+    cell = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_add")
+    assert cell.metadata["autograder"]["passed"] is False and "add(-7, 19)" in cell.metadata["autograder"]["message"]
+    # formgrader shows outputs, not metadata: the reason stands in the cell's output
+    assert any("Trusted grader: " in o.get("text", "") and "add(-7, 19)" in o["text"] for o in cell.outputs)
 
 
 @pytest.mark.slow
@@ -590,12 +624,14 @@ def test_starter_and_halfdone_feedback_state_a_reason_for_every_failed_test(tmp_
                 if row["result"] in ("failed", "partial credit"):
                     failed += 1
                     assert row["details"].strip(), (page, question)
+                    assert "the test did not pass" not in row["details"], (page, question)
                 if student == "reference":
                     assert row["result"] in ("passed", "to be graded by hand"), (question, row)
             assert soup.find_all("math") and not soup.find_all(class_="math-source")
     assert failed > 20
     starter = summary_rows(soup_of(tmp_path / "course" / "feedback" / "starter" / "a3" / "convolutional_networks.html"))
-    assert starter["im2col"]["details"].startswith("NotImplementedError: im2col")
+    # the trusted grader's record states the reason: which function raised what, and where
+    assert "raised NotImplementedError: im2col" in starter["im2col"]["details"]
 
 
 @pytest.mark.slow

@@ -14,9 +14,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import toy
 from autograder.common.course import CourseError, load_course
-from autograder.common.sources import setup_cell_source
+from autograder.common.sources import setup_cell_source, source_notebook
+from autograder.grading.record.course_dir import init_course
 from autograder.instructor import release
+from autograder.instructor.demo import solved_notebook
 from autograder.instructor.leakcheck import check_edition
 from autograder.instructor.publish import publish, student_course
 from test_packaging import expanded
@@ -240,3 +243,37 @@ def test_publish_needs_a_student_repository_distinct_from_the_instructor_one(cou
         student_course(dataclasses.replace(course, student_repository=""))
     with pytest.raises(CourseError, match="must differ from repository"):
         student_course(dataclasses.replace(course, student_repository=course.repository + "/"))
+
+
+@pytest.mark.slow
+def test_a_hand_in_from_the_student_edition_grades_without_a_checksum_warning_or_the_instructor_url(tmp_path):
+    private, public = "https://github.com/example/toy-private", "https://github.com/example/toy-student"
+    shutil.copytree(toy.TOY, tmp_path / "toy")
+    course_file = tmp_path / "toy" / "course.toml"
+    text = course_file.read_text().replace('repository = "https://github.com/example/toy"', f'repository = "{private}"')
+    course_file.write_text(text.replace("[course]\n", f'[course]\nstudent_repository = "{public}"\n', 1))
+    course = load_course(course_file)
+    edition = nbformat.reads(release.release_notebooks(student_course(course))["assignments/t1/toy.ipynb"].decode(), 4)
+    source = source_notebook(course.assignment("t1").source_notebook("toy"), course, "t1")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nemi\n")
+    course_dir = tmp_path / "course"
+    init_course(course_dir, course, roster=roster, cell_timeout=20)
+    released = (course_dir / "release" / "t1" / "toy.ipynb").read_text()
+    assert private not in released and public in released
+    toy.make_zip(tmp_path / "subs" / "emi.zip", notebook=solved_notebook(edition, source))
+    assert toy.cli("collect", course_dir, "t1", tmp_path / "subs", course_file=course_file).returncode == 0
+    graded = toy.cli("grade", course_dir, "t1", course_file=course_file)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert "checksum" not in graded.stdout + graded.stderr
+    grading = (course_dir / "autograded" / "emi" / "t1" / "grading.json").read_text()
+    assert "checksum" not in grading
+    assert toy.cli("feedback", course_dir, "t1", course_file=course_file).returncode == 0
+    page = (course_dir / "feedback" / "emi" / "t1" / "toy.html").read_text()
+    assert private not in page and public in page
+
+
+def test_the_student_readme_says_how_to_set_a_git_identity_before_the_first_commit():
+    readme = (REPO / "student_edition" / "README.md").read_text()
+    assert 'git config user.name "' in readme and 'git config user.email "' in readme
+    assert "Before your first commit" in readme

@@ -199,3 +199,35 @@ def test_install_autograded_writes_the_inert_notebook_and_says_what_it_changed(t
     record = json.loads((installed / "grading.json").read_text())
     assert any("raw HTML" in change for change in record["made_inert"])
     assert "<script>" in executed.read_text()  # the grader's own copy is untouched
+
+
+def test_the_trusted_graders_record_on_a_test_cell_is_kept_as_capped_plain_data_and_stated_as_text():
+    release = release_notebook()
+    test = nbformat.v4.new_code_cell("check()")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_add", "points": 2}
+    test.metadata["autograder"] = {
+        "score": 0,
+        "points": 2,
+        "passed": False,
+        "message": "<script>alert(1)</script> add(-7, 19): expected 12\ngot 26" + "x" * 5000,
+        "checked": ["add(2, 3)", {"html": "<b>"}, "y" * 1000] + ["z"] * 100,
+        "seconds": 1.5,
+        "score_html": "<img src=x onerror=alert(1)>",
+    }
+    release.cells.append(test)
+    plain = nbformat.v4.new_code_cell("print(1)")
+    plain.metadata["autograder"] = {"message": "forged on a cell that is not a test"}
+    release.cells.append(plain)
+    safe, _ = sanitize_notebook(release, release)
+    record = safe.cells[2].metadata["autograder"]
+    assert set(record) == {"score", "points", "passed", "message", "checked"}
+    assert record["score"] == 0.0 and record["passed"] is False
+    assert len(record["message"]) <= 2000 and record["message"].startswith("<script>")  # text, escaped when shown
+    assert record["checked"][0] == "add(2, 3)" and len(record["checked"]) == 50
+    assert all(isinstance(item, str) and len(item) <= 300 for item in record["checked"])
+    assert "autograder" not in safe.cells[3].metadata
+    stated = [o for o in safe.cells[2].outputs if o.output_type == "stream"]
+    assert len(stated) == 1 and stated[0].text.startswith("Trusted grader: <script>alert(1)</script> add(-7, 19)")
+    assert "expected 12 got 26" in stated[0].text.splitlines()[0]
+    again, _ = sanitize_notebook(safe, release)
+    assert len([o for o in again.cells[2].outputs if o.output_type == "stream"]) == 1

@@ -185,3 +185,31 @@ def test_a_submit_zip_collects_ok_and_grades_as_the_demo_reference_student(tmp_p
         scores["reference"].max_score,
         scores["reference"].status,
     )
+
+
+def test_a_students_notebook_run_prints_no_kernel_transport_warning(tmp_path):
+    code = (
+        "import nbformat\n"
+        "from autograder.common.execute import run_notebook\n"
+        "nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('print(6 * 7)')]\n"
+        f"print(run_notebook(nb, {str(tmp_path)!r}, timeout=60).notebook.cells[0].outputs[0]['text'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "42"
+    assert "without encryption" not in result.stderr and "IPKernelApp" not in result.stderr, result.stderr
+
+
+def test_the_check_table_wraps_long_question_names_and_shows_whole_reasons():
+    from autograder.student.check import CheckReport, Row
+
+    name = "svm_loss_vectorized_gradient_with_reg"  # 34+ characters with its notebook
+    reason = "relative error 0.5 in dW with reg=0.1; " * 5 + "end of the reason"
+    report = CheckReport("a1", [Row("linear_classifiers", name, "test", 3, 0, reason), Row("nb", "ok", "test", 1, 1)])
+    lines = report.table().splitlines()
+    assert all(len(line) <= 32 + 1 + 8 + 2 + 80 for line in lines)
+    names = "".join(line[:32].strip() for line in lines[1:] if not line.startswith("nb:"))
+    assert f"linear_classifiers:{name}" in names.replace(" ", "")
+    results = " ".join(line[43:].strip() for line in lines[1:] if not line.startswith(("nb:", "visible")))
+    assert " ".join(f"FAIL  {reason}".split()) in " ".join(results.split())
+    assert lines[1].split()[1] == "0/3"

@@ -15,6 +15,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder.common.scoring import test_results
 
+KERNEL_QUIET = "--IPKernelApp.log_level=ERROR"
+
 
 def kernel_env(overlay=None, grading=False, extra=None):
     env = dict(os.environ)
@@ -76,6 +78,8 @@ def run_notebook(notebook, cwd, overlay=None, grading=False, timeout=600, extra_
         interrupt_on_timeout=True,
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
+        # ipykernel warns on stderr that its local TCP sockets are unencrypted: noise to a student
+        extra_arguments=[KERNEL_QUIET],
     )
     started = time.perf_counter()
     failure = None

@@ -31,9 +31,12 @@ CELL_KINDS = ("solution", "test", "answer", "task", "locked")
 
 
 def setup_cell_source(course, assignment_id):
+    """The Colab setup cell. It fetches the student repository where the course has one: the release that
+    grades hand-ins and the student edition then hold the same locked cell (nbgrader compares its
+    checksum), and no page a student sees names the instructor repository, which courses keep private."""
     template = (paths.TEMPLATES / "setup_cell.py").read_text()
     values = {
-        "repository": course.repository,
+        "repository": course.student_repository or course.repository,
         "branch": course.branch,
         "assignment": assignment_id,
         "course_id": course.id,

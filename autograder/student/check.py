@@ -11,6 +11,7 @@ displays the same table.
 """
 
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from autograder.common import paths
 from autograder.common.checksum import compute_checksum
 from autograder.common.course import CourseError, load_manifest
 from autograder.common.execute import run_notebook
+
+QUESTION_WIDTH = 32
+RESULT_WIDTH = 80
+
+
+def _wrapped(text, width):
+    """text in lines of at most width characters (a long name breaks anywhere, nothing is cut)."""
+    pieces = []
+    for paragraph in str(text).splitlines() or [""]:
+        pieces += textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return pieces
 
 
 @dataclass
@@ -47,13 +59,21 @@ class CheckReport:
         return not self.problems and all(row.passed for row in self.rows)
 
     def table(self):
-        lines = [f"{'question':<32} {'points':>8}  result"]
+        """The per-question table: long question names wrap within their column, reasons show whole."""
+        lines = [f"{'question':<{QUESTION_WIDTH}} {'points':>8}  result"]
         for row in self.rows:
             if row.kind == "test":
-                status = "pass" if row.passed else f"FAIL  {row.message}"[:110]
-                lines.append(f"{row.notebook + ':' + row.question:<32} {row.score:>3g}/{row.points:<4g}  {status}")
+                points = f"{row.score:>3g}/{row.points:<4g}"
+                status = "pass" if row.passed else f"FAIL  {row.message}"
             else:
-                lines.append(f"{row.notebook + ':' + row.question:<32} {'-':>3}/{row.points:<4g}  graded by hand")
+                points, status = f"{'-':>3}/{row.points:<4g}", "graded by hand"
+            names = _wrapped(f"{row.notebook}:{row.question}", QUESTION_WIDTH)
+            results = _wrapped(status, RESULT_WIDTH)
+            for index in range(max(len(names), len(results))):
+                name = names[index] if index < len(names) else ""
+                result = results[index] if index < len(results) else ""
+                shown = points if index == 0 else ""
+                lines.append(f"{name:<{QUESTION_WIDTH}} {shown:>8}  {result}".rstrip())
         tests = [row for row in self.rows if row.kind == "test"]
         score = sum(row.score for row in tests)
         total = sum(row.points for row in tests)

@@ -13,13 +13,17 @@ templates, formgrader's, JupyterLab) shows such content as text:
   formatting and math but loses raw HTML (``<`` becomes ``&lt;``), links and ``\\href`` with a
   scheme other than http, https or mailto, and mermaid blocks; attachments keep real images only;
 - raw cells the student wrote become fenced text; cell tags, ids and nbgrader metadata that could
-  break out of an HTML attribute are dropped; notebook metadata (widget state) comes from the release.
+  break out of an HTML attribute are dropped; notebook metadata (widget state) comes from the release;
+- the trusted grader's record on a test cell (``metadata["autograder"]``, written by the grading
+  worker) is kept with its known keys only, as plain numbers and capped plain strings, and a failed
+  test's reason is added as a text output of its cell, so formgrader (which shows no metadata) shows it.
 """
 
 import base64
 import binascii
 import copy
 import html
+import math
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -36,6 +40,9 @@ UNSAFE_LINK = "#unsafe-link-removed"
 OBJECT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-fA-F]+)?>$")
 SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 CELL_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+RECORD_TEXT_LIMIT = 2000
+RECORD_CHECKS_LIMIT = 50
+RECORD_CHECK_LIMIT = 300
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -219,6 +226,47 @@ def _release_texts(release):
     return texts, grade_ids
 
 
+def _capped(text, limit):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def trusted_record(record):
+    """The trusted grader's record on a test cell with only its known keys, as plain data, or None.
+
+    score and points: finite numbers; passed: a bool; message: a string of at most 2000 characters;
+    checked: at most 50 strings of at most 300 characters. Renderers show every string as plain text.
+    """
+    if not isinstance(record, dict):
+        return None
+    clean = {}
+    for key in ("score", "points"):
+        value = record.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            clean[key] = float(value)
+    if isinstance(record.get("passed"), bool):
+        clean["passed"] = record["passed"]
+    if isinstance(record.get("message"), str):
+        clean["message"] = _capped(record["message"], RECORD_TEXT_LIMIT)
+    checked = record.get("checked")
+    if isinstance(checked, list):
+        items = [_capped(item, RECORD_CHECK_LIMIT) for item in checked if isinstance(item, str)]
+        clean["checked"] = items[:RECORD_CHECKS_LIMIT]
+    return clean or None
+
+
+def trusted_reason_output(record):
+    """A stream output stating a failed test's reason from its trusted record, or None."""
+    if not record or record.get("passed") is True or not record.get("message"):
+        return None
+    text = "Trusted grader: " + " ".join(record["message"].split())  # one line: never a line of test code
+    if "score" in record and "points" in record:
+        text += f" ({record['score']:g} / {record['points']:g} points)"
+    if record.get("checked"):
+        text += "\nchecked: " + "; ".join(" ".join(item.split()) for item in record["checked"])
+    return nbformat.v4.new_output("stream", name="stderr", text=text + "\n")
+
+
 def _clean_metadata(cell, grade_ids):
     metadata = cell.get("metadata", {})
     tags = metadata.get("tags")
@@ -235,8 +283,24 @@ def _clean_metadata(cell, grade_ids):
                 meta["points"] = float(meta["points"])
             except (TypeError, ValueError):
                 meta["points"] = 0.0
+    if "autograder" in metadata:
+        record = trusted_record(metadata.get("autograder")) if (metadata.get("nbgrader") or {}).get("grade") else None
+        if record is None:
+            del metadata["autograder"]
+        else:
+            metadata["autograder"] = record
     for key in list(metadata):
-        if key not in ("tags", "nbgrader", "jupyter", "collapsed", "scrolled", "editable", "deletable", "trusted"):
+        if key not in (
+            "tags",
+            "nbgrader",
+            "autograder",
+            "jupyter",
+            "collapsed",
+            "scrolled",
+            "editable",
+            "deletable",
+            "trusted",
+        ):
             del metadata[key]
     if not isinstance(cell.get("id"), str) or not CELL_ID.match(cell.get("id", "")):
         cell["id"] = uuid.uuid4().hex[:8]
@@ -265,6 +329,9 @@ def sanitize_notebook(notebook, release=None):
                     changes.append(f"{label}: {output.get('output_type')} output made inert")
                 if clean is not None:
                     outputs.append(clean)
+            reason = trusted_reason_output(cell.get("metadata", {}).get("autograder"))
+            if reason is not None and reason not in outputs:
+                outputs.append(reason)
             cell["outputs"] = outputs
         elif kind == "markdown":
             source = _as_text(cell.get("source", ""))

@@ -4,8 +4,8 @@
 
 The page opens with a table of every graded test and hand-graded answer (points, result, the
 one-line reason, the TA's comment, a link to the cell) under the counts: automatic points, points
-graded by hand so far, and points still to be graded by hand. Then the graded notebook follows,
-each graded cell headed by its result. Scores, hand-graded points (`Grade.manual_score`) and TA
+graded by hand so far (once some are), and points still to be graded by hand. Then the graded notebook
+follows, each graded cell headed by its result. Scores, hand-graded points (`Grade.manual_score`) and TA
 comments (`Comment.manual_comment`) come from the gradebook; the reason for a failed test comes from
 the trusted grader's record on the cell (`metadata["autograder"]`: message and what was checked),
 else from the cell's error.
@@ -32,6 +32,7 @@ from autograder.common.scoring import cell_score
 from autograder.grading.report.feedback_html import render_page
 from autograder.grading.report.redact import (
     ANSI,
+    REDACTED,
     is_test,
     leaks,
     notebook_lines,
@@ -93,7 +94,9 @@ def failure_reason(cell, secret):
     record = cell.get("metadata", {}).get("autograder") if cell is not None else None
     record = record if isinstance(record, dict) else {}
     checked = record.get("checked") if isinstance(record.get("checked"), list) else []
+    # a check named like a line of hidden code is left out rather than shown blanked
     checked = [one_line(item, secret) for item in checked if str(item).strip()]
+    checked = [item for item in checked if item != REDACTED]
     if record.get("message"):
         return one_line(record["message"], secret), checked
     for output in cell.get("outputs", []) if cell is not None else []:
@@ -176,7 +179,8 @@ def summary_html(title, rows):
     c = counts(rows)
     auto_score, auto_points, passed, tests = c["auto"]
     items = [f"automatic tests: {auto_score:g} / {auto_points:g} points ({passed} of {tests} tests passed)"]
-    items.append(f"graded by hand: {c['hand'][0]:g} / {c['hand'][1]:g} points")
+    if c["hand"][1]:  # "0 / 0" beside points still to be graded would read as a grade of nothing
+        items.append(f"graded by hand: {c['hand'][0]:g} / {c['hand'][1]:g} points")
     items.append(f"still to be graded by hand: {c['pending']:g} points")
     if c["unanswered"]:
         items.append(f"not answered: {c['unanswered']:g} points")

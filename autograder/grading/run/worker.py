@@ -172,6 +172,7 @@ def _annotate(path, trusted):
     notebook = nbformat.read(str(path), as_version=4)
     notebook.cells = [cell for cell in notebook.cells if not str(cell.get("id", "")).startswith(EXPORT_CELL_ID)]
     for cell in notebook.cells:
+        cell.get("metadata", {}).pop("autograder", None)  # only the trusted grader writes this record
         meta = cell.get("metadata", {}).get("nbgrader", {})
         result = trusted.get(meta.get("grade_id")) if meta.get("grade") and not meta.get("solution") else None
         if result is not None:
