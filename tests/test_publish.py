@@ -235,7 +235,8 @@ def test_ci_clones_the_published_edition_and_runs_its_own_readme_setup_and_test_
     run_lines = [line.strip() for line in script if line.strip() and not line.lstrip().startswith("#")]
     assert ".venv/bin/python -m autograder publish" in "\n".join(run_lines) and "--git" in "\n".join(run_lines)
     assert any(line.startswith("git clone") for line in run_lines)
-    assert run_lines[-2:] == [commands["Set up"], commands["Test"]]
+    assert run_lines[-3:-1] == [commands["Set up"], commands["Test"]]
+    assert run_lines[-1] == '"$repo/.venv/bin/python" "$repo/.ci/term_walk.py" "$work/student"'  # then the term walk
 
 
 def test_publish_needs_a_student_repository_distinct_from_the_instructor_one(course):
