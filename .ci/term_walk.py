@@ -140,8 +140,9 @@ def main(clone):
     if len(pages) < 2:
         problems.append(f"expected a feedback page per student, found {[str(p) for p in pages]}")
     instructor = course.repository.rstrip("/")
+    named = re.compile(re.escape(instructor) + r"(?![\w.-])")  # not the student repository it may prefix
     for page in pages:
-        if instructor in page.read_text():
+        if named.search(page.read_text()):
             problems.append(f"{page} names the instructor repository {instructor}")
     bob_pages = [page for page in pages if "bob" in page.parts]
     text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text()) for page in bob_pages)

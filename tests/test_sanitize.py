@@ -231,3 +231,25 @@ def test_the_trusted_graders_record_on_a_test_cell_is_kept_as_capped_plain_data_
     assert "expected 12 got 26" in stated[0].text.splitlines()[0]
     again, _ = sanitize_notebook(safe, release)
     assert len([o for o in again.cells[2].outputs if o.output_type == "stream"]) == 1
+
+
+def test_terminal_control_sequences_other_than_colours_never_reach_a_page():
+    """A student's output may colour text, but not retitle the TA's terminal, clear it, hide text or forge
+    lines when a page or notebook is shown in one (OSC, CSI other than SGR, bare ESC, C0/C1 controls)."""
+    from autograder.grading.record.sanitize import terminal_safe
+
+    hostile = "a\x1b[31mred\x1b[0m\x1b]0;pwned\x07\x1b]8;;http://x\x1b\\link\x1b[2J\x1b[1A\x1bc\x07\x08\x00\x9bz\tz\r\n"
+    assert terminal_safe(hostile) == "a\x1b[31mred\x1b[0mlinkz\tz\r\n"
+    assert terminal_safe("plain text\n") == "plain text\n"
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print()")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=hostile),
+        nbformat.v4.new_output("error", ename="ValueError", evalue=hostile, traceback=[hostile]),
+        nbformat.v4.new_output("execute_result", data={"text/plain": hostile}, execution_count=1),
+    ]
+    notebook.cells = [cell]
+    clean, _ = sanitize_notebook(notebook)
+    text = json.dumps(clean)
+    assert "pwned" not in text and "\\u0007" not in text and "\\u001b]" not in text and "\\u001b[2J" not in text
+    assert "\\u001b[31m" in text  # colours kept

@@ -54,11 +54,30 @@ SVG_ELEMENTS = {
 UNSAFE_STYLE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)|expression|@import|javascript|behavior|binding", re.I)
 
 
+# terminal control sequences other than colours (SGR, "ESC [ ... m", which the renderers turn into styled
+# text): window titles and hyperlinks (OSC), cursor moves and screen clears (CSI), other ESC sequences,
+# and every other C0/C1 control character but tab, newline and carriage return
+_OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*([@-~])")
+_ESC = re.compile(r"\x1b(?!\[[0-9;]*m)[ -~]?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text):
+    """text with its colour codes kept and every other control sequence or character removed."""
+    if not any(ord(char) < 32 or 127 <= ord(char) < 160 for char in text):
+        return text
+    text = _OSC.sub("", text)
+    text = _CSI.sub(lambda match: match.group(0) if match.group(1) == "m" else "", text)
+    text = _ESC.sub("", text)
+    return _CONTROL.sub("", text)
+
+
 def _as_text(value):
     if isinstance(value, str):
-        return value
+        return terminal_safe(value)
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return "".join(value)
+        return terminal_safe("".join(value))
     import json
 
     return json.dumps(value, indent=1, default=str)

@@ -8,6 +8,42 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 
 MAX_RESTARTS = 10
+CELL_OUTPUT_LIMIT = 2_000_000  # characters of output one cell may store (figures' base64 included)
+CUT_NOTE = "\n[output cut by the grader: this cell's output passed {limit:,} characters; the rest was not kept]\n"
+
+
+def output_size(output):
+    """Characters an output holds: stream text, an error's value and traceback, every mime bundle's data."""
+    size = len(str(output.get("text", ""))) + len(str(output.get("evalue", "")))
+    size += sum(len(str(line)) for line in output.get("traceback", []) or [])
+    return size + sum(len(str(value)) for value in (output.get("data") or {}).values())
+
+
+def capped_outputs(outputs, limit=None):
+    """outputs with at most limit characters in all (CELL_OUTPUT_LIMIT): what passes it is cut, an error keeps
+    its name and the start of its message, and a note says what was cut."""
+    limit = CELL_OUTPUT_LIMIT if limit is None else limit
+    kept, used = [], 0
+    for output in outputs:
+        size = output_size(output)
+        if used + size <= limit:
+            kept.append(output)
+            used += size
+            continue
+        room = max(0, limit - used)
+        if output.get("output_type") == "stream":
+            kept.append(
+                nbformat.v4.new_output(
+                    "stream", name=output.get("name", "stdout"), text=str(output.get("text", ""))[:room]
+                )
+            )
+        elif output.get("output_type") == "error":
+            evalue = str(output.get("evalue", ""))[: min(room, 2000)]
+            ename = str(output.get("ename", ""))[:200]
+            kept.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+        kept.append(nbformat.v4.new_output("stream", name="stderr", text=CUT_NOTE.format(limit=limit)))
+        break
+    return kept
 
 
 class ResilientExecute(Execute):
@@ -17,14 +53,35 @@ class ResilientExecute(Execute):
     keeps its error, the kernel is restarted, the notebook's setup cell is run again, and execution
     goes on with the next cell. Self-contained test cells then still earn their points; cells that
     needed the lost state fail as they should.
+
+    A cell keeps at most CELL_OUTPUT_LIMIT characters of output: a print of hundreds of MB would
+    otherwise be stored in the graded notebook and rendered into the feedback page and formgrader.
+    Past the limit later outputs are not even held while the cell runs; then what passed it is cut
+    and a note says so (capped_outputs).
     """
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = self._output_used.get(cell_index, 0)
+        if used > CELL_OUTPUT_LIMIT:
+            return None  # past the limit while the cell runs: nothing more is held (capped_outputs notes it)
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None:
+            self._output_used[cell_index] = used + output_size(out)
+        return out
+
+    def preprocess_cell(self, cell, resources, index):
+        self._output_used = {}
+        cell, resources = self._preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code":
+            cell.outputs = capped_outputs(cell.outputs)
+        return cell, resources
 
     def preprocess(self, nb, resources=None, km=None):
         self._setup_cell = next((copy.deepcopy(c) for c in nb.cells if c.cell_type == "code"), None)
         self.restarts = 0
         return super().preprocess(nb, resources, km)
 
-    def preprocess_cell(self, cell, resources, index):
+    def _preprocess_cell(self, cell, resources, index):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, CellTimeoutError) as error:
