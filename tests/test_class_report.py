@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sqlite3
 import statistics
 from datetime import datetime, timedelta, timezone
@@ -238,11 +237,9 @@ def test_in_chromium_the_figures_render_nothing_is_requested_and_the_numbers_mat
     playwright = pytest.importorskip(
         "playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[dev]')"
     )
-    chromium = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed, but CI must run the browser tests (.ci/run installs it)")
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    from optional_tools import chromium_path
+
+    chromium = chromium_path("the class report in a browser")
     from bs4 import BeautifulSoup
 
     course_dir, page_path, _ = graded_class

@@ -42,7 +42,11 @@ def test_ci_runs_exactly_the_readme_setup_and_test_commands():
     assert setup < test < run_lines.index("bash .ci/student_edition") and run_lines[-1] == "bash .ci/student_edition"
     # and once more without a usable bubblewrap (a failing bwrap first on PATH), refused if it still works
     again = "\n".join(run_lines[test + 1 :])
-    assert 'PATH="$no_bwrap:$PATH" CS_EXPECT_NO_BWRAP=1 .venv/bin/python -m pytest' in again and "exit 1" in again
+    assert (
+        'PATH="$no_bwrap:$PATH" CS_EXPECT_NO_BWRAP=1 CS_HIDE_TOOLS=postgresql,chromium .venv/bin/python -m pytest'
+        in again
+        and "exit 1" in again
+    )
 
 
 def requirement_name(requirement):

@@ -214,12 +214,9 @@ def _free_port():
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
     """A throwaway PostgreSQL server (Debian's packages; .ci/run installs them)."""
-    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not binaries:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed, but CI must test the PostgreSQL gradebook")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    bindir = binaries[-1].parent
+    from optional_tools import postgres_bindir
+
+    bindir = postgres_bindir("the PostgreSQL gradebook")
     # not under pytest's private temporary folder: the postgres user must be able to reach it
     root = Path(tempfile.mkdtemp(prefix="cs-gradebook-pg-"))
     data = root / "data"
