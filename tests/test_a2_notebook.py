@@ -757,6 +757,37 @@ def test_overfitting_checks_retrain_with_the_recorded_settings_alone(grade_id):
     assert not passed and "keys 'weight_scale' and 'learning_rate'" in message, message
 
 
+class MemorisingNet:
+    """A stand-in for FullyConnectedNet that learns nothing: it remembers each training image's label (a red
+    team's hand-in) and so reaches a training accuracy of 1.0 whatever the settings."""
+
+    def __init__(self, *args, **kwargs):
+        self.params, self.memory = {"W1": np.zeros((1, 1))}, {}
+
+    def loss(self, X, y=None):
+        keys = [row.tobytes() for row in np.asarray(X)]
+        if y is not None:
+            self.memory.update(zip(keys, (int(label) for label in y)))
+            return 0.0, {"W1": np.zeros((1, 1))}
+        scores = np.zeros((len(keys), 10))
+        for row, key in enumerate(keys):
+            scores[row, self.memory.get(key, 0)] = 1.0
+        return scores
+
+
+@pytest.mark.parametrize("grade_id", sorted(SETTINGS))
+def test_a_net_that_memorises_its_training_images_earns_nothing_with_settings_that_do_not_work(grade_id):
+    """The settings are the answer: the hidden part retrains the reference net with them, so a memorising net
+    (1.0 on its own images with any settings) pays only for settings that really overfit the net."""
+    name, settings = SETTINGS[grade_id]
+    memorising = {"cs_lib.classifiers.fc_net.FullyConnectedNet": MemorisingNet}
+    useless = dict(settings, weight_scale=1e-6, learning_rate=1e-9)
+    passed, message = run_cell(A2, grade_id, overrides=memorising, namespace={name: useless})
+    assert not passed and "the reference" in message and "best training accuracy" in message, message
+    passed, message = run_cell(A2, grade_id, overrides=memorising, namespace={name: settings})
+    assert passed, message  # the settings that work are what the test pays for
+
+
 def _trained_two_layer_weights(epochs):
     from cs_lib.classifiers.fc_net import TwoLayerNet
     from cs_lib.datasets import get_cifar10_data

@@ -899,6 +899,30 @@ check_scalar(
     1.0,
     f"the three-layer net's best training accuracy on 50 images with three_layer_settings = {three_layer_settings}",
 )
+### BEGIN HIDDEN TESTS
+# the settings are the answer: they must overfit the reference net too (a student net that memorises its
+# training images reaches 1.0 with any settings, so the check above alone would pay for none)
+from autograder.grading.trusted.reference import isolated_reference_module, reference_module
+
+reference_retrained = Solver(
+    isolated_reference_module("cs_lib.classifiers.fc_net").FullyConnectedNet(
+        [100, 100], weight_scale=weight_scale, seed=0
+    ),
+    fifty,
+    update_rule=reference_module("cs_lib.optim").sgd,
+    optim_config={"learning_rate": float(three_layer_settings["learning_rate"])},
+    num_epochs=20,
+    batch_size=25,
+    verbose=False,
+    seed=0,
+)
+reference_retrained.train()
+check_scalar(
+    max(reference_retrained.train_acc_history),
+    1.0,
+    f"the reference three-layer net's best training accuracy on 50 images with three_layer_settings = {three_layer_settings}",
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # Now a five-layer net (four hidden layers of 100) on the same 50 images, with its settings in
@@ -963,6 +987,30 @@ check_scalar(
     1.0,
     f"the five-layer net's best training accuracy on 50 images with five_layer_settings = {five_layer_settings}",
 )
+### BEGIN HIDDEN TESTS
+# the settings are the answer: they must overfit the reference net too (a student net that memorises its
+# training images reaches 1.0 with any settings, so the check above alone would pay for none)
+from autograder.grading.trusted.reference import isolated_reference_module, reference_module
+
+reference_retrained = Solver(
+    isolated_reference_module("cs_lib.classifiers.fc_net").FullyConnectedNet(
+        [100, 100, 100, 100], weight_scale=weight_scale, seed=0
+    ),
+    fifty,
+    update_rule=reference_module("cs_lib.optim").sgd,
+    optim_config={"learning_rate": float(five_layer_settings["learning_rate"])},
+    num_epochs=20,
+    batch_size=25,
+    verbose=False,
+    seed=0,
+)
+reference_retrained.train()
+check_scalar(
+    max(reference_retrained.train_acc_history),
+    1.0,
+    f"the reference five-layer net's best training accuracy on 50 images with five_layer_settings = {five_layer_settings}",
+)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Weight initialisation, layer by layer
