@@ -42,6 +42,30 @@ class _Labels:
     def __init__(self):
         self.labels = []
         self.depth = 0
+        self.test_file, self.hidden_lines = None, set()
+
+    def start(self, test_file, source):
+        """Labels of the coming test: those of checks made from its hidden parts are not kept (what was checked
+        is shown to the student; a hidden check's label may name its secret inputs)."""
+        from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
+
+        self.take()
+        self.test_file, self.hidden_lines, inside = test_file, set(), False
+        for number, line in enumerate(source.splitlines(), start=1):
+            if line.strip() == BEGIN_HIDDEN:
+                inside = True
+            if inside:
+                self.hidden_lines.add(number)
+            if line.strip() == END_HIDDEN:
+                inside = False
+
+    def _from_hidden_part(self):
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self.test_file and frame.f_lineno in self.hidden_lines:
+                return True
+            frame = frame.f_back
+        return False
 
     def install(self):
         import cs_lib.checks as checks
@@ -71,7 +95,7 @@ class _Labels:
         return wrapped
 
     def _record(self, label, function, args, kwargs):
-        if self.depth == 0 and len(self.labels) < MAX_LABELS:
+        if self.depth == 0 and len(self.labels) < MAX_LABELS and not self._from_hidden_part():
             text = " ".join(str(label).split())
             self.labels.append(text if len(text) <= 200 else text[:197] + "...")
         self.depth += 1
@@ -123,12 +147,13 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
             result["seconds"] = time.monotonic() - started
             return result
     remote.forget_student_modules(student_modules)
-    labels.take()
+    test_file = f"<test {test['grade_id']}>"
+    labels.start(test_file, test["source"])
     channel.deadline = time.monotonic() + timeout
     try:
         channel.reset()
         with _Alarm(timeout + 5), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            exec(compile(test["source"], f"<test {test['grade_id']}>", "exec"), scope)
+            exec(compile(test["source"], test_file, "exec"), scope)
             channel.flush()  # an assignment's error counts for the test that made it
     except remote.GradingAbort as error:
         result["message"] = remote.describe(error) if not str(error) else str(error)
