@@ -44,3 +44,15 @@ def chromium_path(needed_for="the browser tests"):
     if not path:
         absent("chromium", needed_for)
     return path
+
+
+def bwrap_absent(needed_for):
+    """Skip: bubblewrap is not usable here. Under CI it must be (fail), unless the run made it unusable on
+    purpose (CS_EXPECT_NO_BWRAP=1, .ci/run's second run)."""
+    if os.environ.get("CS_EXPECT_NO_BWRAP") == "1":
+        pytest.skip(
+            f"bubblewrap made unusable (CS_EXPECT_NO_BWRAP), as on a machine without it; not tested: {needed_for}"
+        )
+    if os.environ.get("CI"):
+        pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
+    pytest.skip(f"bubblewrap is not usable here (apt-get install bubblewrap); not tested: {needed_for}")

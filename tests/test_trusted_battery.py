@@ -7,7 +7,6 @@ zero-effort submission earns; a correct one with a cheat earns full marks at mos
 review by the static scan.
 """
 
-import os
 import textwrap
 
 import pytest
@@ -354,9 +353,9 @@ def student_module(cheat, bodies):
 @pytest.fixture(scope="module")
 def evasion(tmp_path_factory):
     if not bwrap_works():
-        if os.environ.get("CI"):
-            pytest.fail("bubblewrap must be usable in CI (.ci/run installs it)")
-        pytest.skip("bubblewrap is not usable here (apt-get install bubblewrap); the sandbox battery needs it")
+        from optional_tools import bwrap_absent
+
+        bwrap_absent("the sandbox battery")
     root = tmp_path_factory.mktemp("evasion")
     course_dir = root / "course"
     students = {"zero_effort": (False, student_module(None, ZERO)), "correct": (True, student_module(None, CORRECT))}
