@@ -8,9 +8,7 @@ The toy-course tests grade real submissions with `python -m autograder grade` an
 import base64
 import contextlib
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -577,11 +575,9 @@ def test_hostile_student_output_and_markdown_are_shown_inert(graded):
 @pytest.mark.slow
 def test_hostile_page_runs_nothing_and_requests_nothing_in_chromium(graded, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed, but CI must run the browser tests (.ci/run installs it)")
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    from optional_tools import chromium_path
+
+    chromium = chromium_path("a hostile feedback page in a browser")
     url = (graded / "feedback" / "ada" / "t1" / "toy.html").as_uri()
     requests, dialogs = [], []
     with playwright.sync_playwright() as p:
