@@ -489,3 +489,60 @@ def test_the_trusted_runner_and_call_server_die_with_the_process_that_started_th
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     child.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived its parent
+
+
+def test_a_test_that_reads_notebook_variables_runs_once_they_are_exported_not_when_the_notebook_ends(tmp_path):
+    from autograder.grading.run.trusted_run import TrustedRun
+
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "student_mod.py").write_text("def add(a, b):\n    return a + b\n")
+    marker = tmp_path / "judged"
+    source = (
+        "from student_mod import add\n"
+        "assert add(best['a'], 1) == 3\n"
+        f"open({str(marker)!r}, 'w').write('judged')\n"
+    )
+    tests = [
+        {"grade_id": "early", "points": 1.0, "source": source, "reads": ["best"], "notebook": "nb"},
+        {"grade_id": "never", "points": 1.0, "source": "pass", "reads": ["other"], "notebook": "nb"},
+    ]
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    exports = {"early": outbox / "early.bin", "never": outbox / "never.bin"}
+    run = TrustedRun(
+        tests,
+        student_modules={"student_mod"},
+        student_overlay=student,
+        trusted_overlay=student,
+        data_dir=None,
+        scratch=tmp_path / "scratch",
+        exports=exports,
+        timeout=60,
+    )
+    try:
+        wire.export_names({"best": {"a": 2}}, ["best"], exports["early"])  # what the kernel does before the cell
+        deadline = time.monotonic() + 20
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the test waited for the end of the notebook although its variables were exported"
+    finally:
+        summary = run.result()  # the notebook is done: the test whose variables never came is judged now
+    assert summary["tests"]["early"]["passed"], summary["tests"]["early"]
+    assert not summary["tests"]["never"]["passed"]
+    assert "did not run to its end" in summary["tests"]["never"]["message"]
+    assert not list(outbox.glob("*.part")), "an export is written whole, then renamed into place"
+
+
+def test_the_trusted_runner_starts_without_importing_nbformat():
+    """nbformat (with its schema validators) costs over a second of every student's grading."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from autograder.grading.trusted import runner\n"
+        "runner._Labels().start('<test t>', 'x = 1\\n### BEGIN HIDDEN TESTS\\ny = 2\\n### END HIDDEN TESTS\\n')\n"
+        "print(sorted(name for name in ('nbformat', 'jsonschema') if name in sys.modules))\n"
+    )
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]", imported

@@ -21,11 +21,8 @@ import nbformat
 
 from autograder.common import paths
 from autograder.common.course import CourseError
+from autograder.common.markers import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_KINDS = ("solution", "test", "answer", "task", "locked")
 

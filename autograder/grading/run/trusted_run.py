@@ -91,7 +91,8 @@ class TrustedRun:
     """The trusted runner of one submission, started at once.
 
     Tests that only call the student's code run straight away, beside the notebook's kernel; tests that
-    judge notebook variables (reads=[...]) wait until notebook_done() says the kernel has exported them.
+    judge notebook variables (reads=[...]) wait until the kernel has exported them, just before their
+    cell, or until notebook_done() says it got no further.
     result() waits for the runner and returns its summary (never raises for the student).
     """
 

@@ -303,7 +303,8 @@ def run(job):
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     # points of every test are decided by the trusted grader, which calls the student's code in a
     # second sandboxed process and compares outside it. It starts now: the tests that only call the
-    # student's code run beside the notebook's kernel; those judging notebook variables wait for it.
+    # student's code run beside the notebook's kernel; those judging notebook variables as soon as the
+    # kernel has exported them, just before their cell.
     handed_in = {path.stem for path in notebooks.values()}
     trusted = TrustedRun(
         [test for test in tests if test["notebook"] in handed_in],

@@ -47,7 +47,7 @@ class _Labels:
     def start(self, test_file, source):
         """Labels of the coming test: those of checks made from its hidden parts are not kept (what was checked
         is shown to the student; a hidden check's label may name its secret inputs)."""
-        from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
+        from autograder.common.markers import BEGIN_HIDDEN, END_HIDDEN
 
         self.take()
         self.test_file, self.hidden_lines, inside = test_file, set(), False
@@ -168,15 +168,18 @@ def run_test(test, channel, student_modules, exports, problems, labels, timeout)
     return result
 
 
-def _wait_for(path, limit):
-    """Wait until the grader says the notebook's kernel is done (the file exists), at most limit seconds;
-    return the seconds waited."""
+def _wait_for(paths, limit):
+    """Wait until one of the files exists -- the test's exported variables, which the kernel writes whole
+    just before the test's cell, or the grader's word that the notebook's kernel is done -- at most limit
+    seconds; return the seconds waited. A test that reads notebook variables so runs beside the rest of the
+    notebook, as soon as the kernel has passed its cell."""
     started = time.monotonic()
-    if not path:
+    paths = [Path(path) for path in paths if path]
+    if not paths:
         return 0.0
     deadline = started + limit
-    while not Path(path).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while not any(path.exists() for path in paths) and time.monotonic() < deadline:
+        time.sleep(0.02)
     return time.monotonic() - started
 
 
@@ -209,15 +212,17 @@ def main(spec_path):
     exports = spec.get("exports") or {}
     results = {}
     waited = 0.0
-    # tests that only call student code first (they run while the notebook's kernel still works), then,
-    # once the kernel is done, those that judge the variables it exported
+    # tests that only call student code first (they run while the notebook's kernel still works), then
+    # those that judge the variables it exports, each once the kernel has passed its cell
     ordered = [test for test in spec["tests"] if not test.get("reads")]
     ordered += [test for test in spec["tests"] if test.get("reads")]
     try:
         for test in ordered:
             values, problems = {}, {}
             if test.get("reads"):
-                waited += _wait_for(spec.get("notebook_done"), float(spec.get("timeout", 120)) * 10)
+                waited += _wait_for(
+                    [exports.get(test["grade_id"]), spec.get("notebook_done")], float(spec.get("timeout", 120)) * 10
+                )
                 if test["grade_id"] in exports:
                     values, problems = _read_exports(exports[test["grade_id"]], test["reads"])
             results[test["grade_id"]] = run_test(

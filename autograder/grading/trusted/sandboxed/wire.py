@@ -15,6 +15,7 @@ object; every size, depth and count is bounded.
 
 import json
 import math
+import os
 import struct
 
 MAX_FRAME = 1 << 30  # bytes in one message (a test may lower it for one request: Channel.frame_limit)
@@ -523,8 +524,11 @@ def export_names(namespace, names, path):
             problems[name] = f"not plain data ({error})"
         except Exception as error:  # noqa: BLE001 - whatever the value does, it is reported, never raised
             problems[name] = f"could not be read ({type(error).__name__})"
-    with open(path, "wb") as f:
+    # written whole, then renamed: the trusted runner starts the test as soon as the file appears
+    partial = f"{path}.part"
+    with open(partial, "wb") as f:
         f.write(pack_message({"values": nodes, "problems": problems}, encoder.buffers))
+    os.replace(partial, path)
 
 
 def read_exports(path, limit=256 << 20):
