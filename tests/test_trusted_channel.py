@@ -498,11 +498,7 @@ def test_a_test_that_reads_notebook_variables_runs_once_they_are_exported_not_wh
     student.mkdir()
     (student / "student_mod.py").write_text("def add(a, b):\n    return a + b\n")
     marker = tmp_path / "judged"
-    source = (
-        "from student_mod import add\n"
-        "assert add(best['a'], 1) == 3\n"
-        f"open({str(marker)!r}, 'w').write('judged')\n"
-    )
+    source = f"from student_mod import add\nassert add(best['a'], 1) == 3\nopen({str(marker)!r}, 'w').write('judged')\n"
     tests = [
         {"grade_id": "early", "points": 1.0, "source": source, "reads": ["best"], "notebook": "nb"},
         {"grade_id": "never", "points": 1.0, "source": "pass", "reads": ["other"], "notebook": "nb"},
