@@ -253,3 +253,20 @@ def test_terminal_control_sequences_other_than_colours_never_reach_a_page():
     text = json.dumps(clean)
     assert "pwned" not in text and "\\u0007" not in text and "\\u001b]" not in text and "\\u001b[2J" not in text
     assert "\\u001b[31m" in text  # colours kept
+
+
+def test_what_the_trusted_grader_says_of_a_test_reaches_pages_without_any_control_sequence(tmp_path):
+    """A failed test's message quotes student values (a returned string may hold a window-title sequence):
+    the record kept on the cell and the reason stated under it are plain text, colours included."""
+    release = release_notebook()
+    test = nbformat.v4.new_code_cell("check()")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_add", "points": 2}
+    hostile = "got '\x1b]0;owned\x07\x1b[2J\x1b[31mall 100/100\x1b[0m\x9b'"
+    test.metadata["autograder"] = {"score": 0, "points": 2, "passed": False, "message": hostile, "checked": [hostile]}
+    release.cells.append(test)
+    safe, _ = sanitize_notebook(release, release)
+    record = safe.cells[2].metadata["autograder"]
+    stated = [o.text for o in safe.cells[2].outputs if o.output_type == "stream"]
+    for text in [record["message"], *record["checked"], *stated]:
+        assert not any(ord(char) < 32 and char not in "\t\n\r" or 127 <= ord(char) < 160 for char in text), text
+    assert record["message"] == "got 'all 100/100'"

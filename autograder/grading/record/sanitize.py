@@ -73,6 +73,12 @@ def terminal_safe(text):
     return _CONTROL.sub("", text)
 
 
+def plain_text(text):
+    """text without any terminal control sequence or control character, colours included (tab, newline and
+    carriage return kept): for what the trusted grader says of a test, which quotes student values."""
+    return _CSI.sub("", terminal_safe(str(text)))
+
+
 def _as_text(value):
     if isinstance(value, str):
         return terminal_safe(value)
@@ -266,10 +272,10 @@ def trusted_record(record):
     if isinstance(record.get("passed"), bool):
         clean["passed"] = record["passed"]
     if isinstance(record.get("message"), str):
-        clean["message"] = _capped(record["message"], RECORD_TEXT_LIMIT)
+        clean["message"] = _capped(plain_text(record["message"]), RECORD_TEXT_LIMIT)
     checked = record.get("checked")
     if isinstance(checked, list):
-        items = [_capped(item, RECORD_CHECK_LIMIT) for item in checked if isinstance(item, str)]
+        items = [_capped(plain_text(item), RECORD_CHECK_LIMIT) for item in checked if isinstance(item, str)]
         clean["checked"] = items[:RECORD_CHECKS_LIMIT]
     return clean or None
 

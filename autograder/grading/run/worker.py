@@ -24,6 +24,7 @@ from autograder.grading.intake.cell_roles import restore_notebook_roles
 from autograder.grading.intake.collect import STUDENT_FILES_DIR, submitted_student_files
 from autograder.grading.intake.integrity import scan_submission
 from autograder.grading.record.course_dir import nbgrader_api
+from autograder.grading.record.sanitize import plain_text
 from autograder.grading.run.cgroups import release_cgroups
 from autograder.grading.run.overlay import copy_overlay
 from autograder.grading.run.quota import SharedFolderQuota
@@ -345,6 +346,13 @@ def run(job):
     trusted.notebook_done()
     mark = time.perf_counter()
     summary = trusted.result()
+    # what the trusted grader says of a test quotes student values: plain text from here on (gradebook,
+    # feedback, formgrader, the TA's terminal, CSV)
+    for outcome in summary.get("tests", {}).values():
+        if isinstance(outcome.get("message"), str):
+            outcome["message"] = plain_text(outcome["message"])
+        if isinstance(outcome.get("checked"), list):
+            outcome["checked"] = [plain_text(item) for item in outcome["checked"] if isinstance(item, str)]
     phases["trusted wait"] = time.perf_counter() - mark
     mark = time.perf_counter()
     # the notebook is the unit of a hand-in: the tests of a notebook that was not handed in, or that
