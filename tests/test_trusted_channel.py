@@ -542,3 +542,43 @@ def test_the_trusted_runner_starts_without_importing_nbformat():
     )
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "[]", imported
+
+
+def test_a_handed_in_archive_that_would_inflate_when_read_never_reaches_the_trusted_runners_folder(tmp_path):
+    """torch.load inflates deflated records: a 1.5 MB checkpoint became 1.6 GB in the trusted runner. Only a
+    torch archive of stored records within the limit is put where a test's visible part may open it; the
+    call server (in the sandbox) gets every handed-in file."""
+    import zipfile
+
+    import torch
+
+    from autograder.grading.run.trusted_run import TrustedRun
+
+    good, bad = tmp_path / "good.pt", tmp_path / "bad.pt"
+    torch.save({"weight": torch.zeros(100)}, good)
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member.filename, source.read(member.filename))
+    big = tmp_path / "big.pt"
+    torch.save({"weight": torch.zeros(300_000)}, big)  # 1.2 MB of stored numbers, over the 1 MB limit below
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "student_mod.py").write_text("def add(a, b):\n    return a + b\n")
+    source = (
+        "from pathlib import Path\n"
+        "assert Path('good.pt').is_file() and not Path('bad.pt').exists() and not Path('big.pt').exists()\n"
+    )
+    run = TrustedRun(
+        [{"grade_id": "files", "points": 1.0, "source": source, "reads": [], "notebook": "nb"}],
+        student_modules={"student_mod"},
+        student_overlay=student,
+        trusted_overlay=student,
+        data_dir=None,
+        scratch=tmp_path / "scratch",
+        extra_files={"good.pt": good, "bad.pt": bad, "big.pt": big},
+        timeout=60,
+        max_extra_file_bytes=2**20,
+    )
+    summary = run.result()
+    assert summary["tests"]["files"]["passed"], summary["tests"]["files"]
+    assert {p.name for p in (tmp_path / "scratch" / "server-work").iterdir()} == {"good.pt", "bad.pt", "big.pt"}
