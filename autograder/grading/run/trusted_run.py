@@ -88,11 +88,13 @@ def failed_summary(tests, reason):
 
 
 def archive_fits(path, limit):
-    """Whether the file is a zip archive (torch.save's format) of stored, uncompressed records holding at
-    most limit bytes: one that torch.load can read without inflating anything."""
+    """Whether the file reads without inflating: not a zip archive (its own size is what collect limited),
+    or one (torch.save's format, numpy's .npz) of stored, uncompressed records holding at most limit bytes."""
     import zipfile
 
     try:
+        if not zipfile.is_zipfile(path):
+            return True
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (OSError, zipfile.BadZipFile, ValueError):
