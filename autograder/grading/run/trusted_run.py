@@ -25,6 +25,7 @@ from autograder.common.sources import BEGIN_HIDDEN, END_HIDDEN
 from autograder.grading.run.cgroups import cgroups_usable, parent_cgroups, release_cgroups
 from autograder.grading.run.lifetime import die_with_parent
 from autograder.grading.run.sandbox import Limits, limit_this_process, write_profile
+from autograder.grading.trusted.judging import DEFAULT_MAX_BYTES
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
@@ -137,11 +138,12 @@ class TrustedRun:
         server_work, work = scratch / "server-work", scratch / "work"
         for folder in (runtime, server_work, work):
             folder.mkdir(parents=True, exist_ok=True)
-        limit = int(max_extra_file_bytes or 8 * 2**20)
+        # the limit the tests' own loader applies when grading passes none (judging.max_extra_file_bytes)
+        limit = int(max_extra_file_bytes or DEFAULT_MAX_BYTES)
         for name, path in (extra_files or {}).items():
             # the call server opens a submitted checkpoint for the hidden tests; a visible part may open it
-            # here too, so here it goes only as a torch archive of stored records within the limit: nothing
-            # in it inflates when read (a deflated record of 1.5 MB became 1.6 GB in this process)
+            # here too, so here it goes only if nothing in it inflates when read (a deflated record of 1.5 MB
+            # became 1.6 GB in this process)
             folders = (work, server_work) if archive_fits(path, limit) else (server_work,)
             for folder in folders:
                 target = folder / name
