@@ -838,22 +838,34 @@ def test_the_reference_checkpoint_is_quick_and_clears_the_threshold_with_margin(
     assert run_cell(A5, "checkpoint") == (True, "")
 
 
+def _forward_ignoring_the_weights(self, x):
+    return torch.zeros(len(x), self.classifier.out_features)
+
+
+def _load_state_dict_ignoring_its_input(self, state_dict, strict=True, assign=False):
+    return nn.modules.module._IncompatibleKeys([], [])
+
+
 @pytest.mark.slow
-def test_the_checkpoint_is_judged_by_the_reference_architecture_on_images_drawn_by_the_test(
-    reference_checkpoint, monkeypatch
+@pytest.mark.parametrize(
+    "method, lie",
+    [("forward", _forward_ignoring_the_weights), ("load_state_dict", _load_state_dict_ignoring_its_input)],
+    ids=["forward ignoring its weights", "load_state_dict ignoring its input"],
+)
+def test_good_weights_earn_nothing_unless_the_students_own_model_rebuilds_the_reference(
+    reference_checkpoint, monkeypatch, method, lie
 ):
-    """The hidden part scores the weights with the course's CifarVGG, not the student's: a student model
-    whose forward pass ignores its weights still gets the checkpoint's points for good weights, and the
-    images come from the embedded dataset's generator with the test's own seed, not from any split."""
+    """The weights are scored with the course's CifarVGG on images drawn by the test (never a split the
+    sandbox has), and the points are for the student's trained model: the reference's own good checkpoint,
+    handed in with a model that does not compute the reference architecture's function with weights the
+    test draws, earns nothing (the red team's S1: a lying build_model got 4 of 4)."""
     path, _ = reference_checkpoint
     monkeypatch.chdir(path.parent)
-
-    def forward_ignoring_the_weights(self, x):
-        return torch.zeros(len(x), self.classifier.out_features)
-
-    assert run_cell(A5, "checkpoint", {(models.CifarVGG, "forward"): forward_ignoring_the_weights}) == (True, "")
+    passed, message = run_cell(A5, "checkpoint", {(models.CifarVGG, method): lie})
+    assert not passed and "your build_model(" in message and "weights drawn by the test" in message, message
     hidden = cell_source(A5, "checkpoint").split(BEGIN_HIDDEN)[1]
     assert 'reference_module("cs_lib.pytorch.models")' in hidden and "render(" in hidden
+    assert "submitted_checkpoint(path)" in hidden  # the hidden part opens the file in the sandbox
     assert "load_tensors" not in hidden and "get_cifar10_data" not in hidden
 
 

@@ -3,8 +3,9 @@
 Each adversary (autograder/instructor/adversaries.py) is the reference with every graded function and
 method made hostile: zeros of the right shapes, zeros plus every argument zeroed in place, labels read
 from the data folder, objects that lie about their state, calls that raise after changing their
-arguments, calls that reseed the global generators; plus the starter with its written answers relabelled
-as tests, and (where the assignment takes extra files) a checkpoint that expands to gigabytes. They are
+arguments, calls that reseed the global generators, each handing in the reference's own extra files
+(A5: its trained checkpoint, good weights earned by someone else); plus the starter with its written
+answers relabelled as tests, and (where the assignment takes extra files) a checkpoint that expands to gigabytes. They are
 graded through the TA's own path (init, collect, grade: sandboxed kernel and trusted grader) in one batch
 with the untouched starter and an honest reference student. A test an adversary scores on is a test that
 pays for no work: the failure names the assignment, the adversary and the test.
@@ -40,10 +41,7 @@ def _zips(assignment, course_dir, out, workspace):
     reference_code = {name: references[name] for name in assignment.student_files}
     starter_code = adversaries.starter_files(assignment)
     extra_reference = reference_files(COURSE, assignment, workspace)
-    zero, huge = {}, {}
-    for name in assignment.extra_files:
-        zero[name] = adversaries.zero_checkpoint(workspace / f"zero-{name}")
-        huge[name] = adversaries.huge_checkpoint(workspace / f"huge-{name}")
+    huge = {name: adversaries.huge_checkpoint(workspace / f"huge-{name}") for name in assignment.extra_files}
     plans = {
         "starter": (starter_code, lambda notebook: notebook, {}),
         "reference": (reference_code, None, extra_reference),
@@ -51,7 +49,9 @@ def _zips(assignment, course_dir, out, workspace):
         "huge_checkpoint": (starter_code, lambda notebook: notebook, huge),
     }
     for mode in adversaries.CODE_ADVERSARIES:
-        plans[mode] = (adversaries.adversary_files(COURSE, assignment, mode), None, zero)
+        # with someone else's good files (the reference's trained checkpoint): points for those are points
+        # for no work of the student's
+        plans[mode] = (adversaries.adversary_files(COURSE, assignment, mode), None, extra_reference)
     out.mkdir(parents=True, exist_ok=True)
     for student in _students(assignment):
         files, transform, extra = plans[student]

@@ -582,3 +582,59 @@ def test_a_handed_in_archive_that_would_inflate_when_read_never_reaches_the_trus
     summary = run.result()
     assert summary["tests"]["files"]["passed"], summary["tests"]["files"]
     assert {p.name for p in (tmp_path / "scratch" / "server-work").iterdir()} == {"good.pt", "bad.pt", "big.pt"}
+
+
+def _deflated_copy(source, target):
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in archive.infolist():
+            out.writestr(member.filename, archive.read(member.filename))
+
+
+def test_the_call_server_refuses_a_checkpoint_that_would_inflate_before_torch_opens_it(tmp_path, monkeypatch):
+    """submitted_checkpoint asks the call server (in the sandbox) to open the file: a deflated archive
+    (8 MB could become 8 GB there) or stored records over the limit are refused from the zip's directory
+    alone; a checkpoint as torch.save writes it comes back as plain tensors. Without a sandbox (the
+    course's own tests) the same check runs here."""
+    import torch
+
+    from autograder.grading.trusted import judging
+
+    work = tmp_path / "work"
+    work.mkdir()
+    torch.save({"format": "f", "state_dict": {"w": torch.arange(1000.0)}}, work / "good.pt")
+    _deflated_copy(work / "good.pt", work / "deflated.pt")
+    torch.save({"state_dict": {"w": torch.zeros(300_000)}}, work / "big.pt")  # 1.2 MB of numbers
+    channel = remote.Channel(
+        [sys.executable, "-B", SERVER], env={"PATH": "/usr/bin:/bin"}, cwd=str(work), log=str(tmp_path / "log")
+    )
+    channel.deadline = time.monotonic() + 60
+    remote.CURRENT.append(channel)
+    try:
+        loaded = judging.submitted_checkpoint("good.pt", max_bytes=2**20)
+        assert loaded["state_dict"]["w"].tolist() == list(range(1000))
+        for name in ("deflated.pt", "big.pt"):
+            with pytest.raises(Exception, match="compressed records or more than 1,048,576 bytes"):
+                judging.submitted_checkpoint(name, max_bytes=2**20)
+    finally:
+        remote.CURRENT.remove(channel)
+        channel.close()
+    monkeypatch.chdir(work)
+    assert judging.submitted_checkpoint("good.pt", max_bytes=2**20)["state_dict"]["w"].shape == (1000,)
+    for name in ("deflated.pt", "big.pt"):
+        with pytest.raises(ValueError, match="compressed records or more than"):
+            judging.submitted_checkpoint(name, max_bytes=2**20)
+
+
+def test_a_view_larger_than_the_limit_is_refused_before_it_is_made():
+    """A stride-0 view (torch's expand, numpy's broadcast_to) holds a few bytes until it is made contiguous:
+    the encoder counts what it would become first."""
+    import torch
+
+    limit = 1 << 20
+    for view in (torch.zeros(1).expand(10**12), np.broadcast_to(np.zeros(1), (10**12,))):  # 8 TB once made
+        with pytest.raises(wire.NotPlain, match="more than 1048576 bytes"):
+            wire.encode(view, limit=limit)
+    node, buffers = wire.encode(torch.zeros(1).expand(1000), limit=limit)
+    assert wire.decode(node, buffers).tolist() == [0.0] * 1000

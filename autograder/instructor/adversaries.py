@@ -390,21 +390,6 @@ def huge_checkpoint(path):
     return path
 
 
-def zero_checkpoint(path):
-    """The reference checkpoint's architecture with every number zero (what a zero-effort student hands in)."""
-    import torch
-
-    from cs_lib.pytorch.checkpoint import FORMAT
-
-    config = {
-        "architecture": "cifar_vgg",
-        "kwargs": {"config": [8, "M", 16, "M", 32, "M", 64, "M"], "batch_norm": True, "num_classes": 10},
-    }
-    state = {name: torch.zeros(shape, dtype=dtype) for name, (shape, dtype) in _reference_state_shapes(config).items()}
-    torch.save({"format": FORMAT, "config": config, "state_dict": state}, path)
-    return path
-
-
 ANSWER_ZERO = """
 
 # --- a zero-effort answer, made by autograder.instructor.adversaries: what the tests read, as zeros ---

@@ -1490,20 +1490,54 @@ print(
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
+from autograder.grading.trusted.judging import submitted_checkpoint
 from autograder.grading.trusted.reference import reference_module
+from cs_lib.checks import check_rel_error
 from cs_lib.datasets.embedded import render
 
 THRESHOLD = 0.80
+checkpoint = submitted_checkpoint(path)  # opened in the sandbox, the numbers it holds bounded before they are made
+config = checkpoint["config"]
 reference = reference_module("cs_lib.pytorch.models")
 with torch.device("meta"):  # the reference architecture, without memory until the submitted weights arrive
     judged = reference.build_model(config)
-judged.load_state_dict(submitted["state_dict"], assign=True)
+judged.load_state_dict(checkpoint["state_dict"], assign=True)  # strict: the reference's keys and shapes
 judged = judged.float().eval()
 # 1,000 images no one has seen: the embedded dataset's generator with a seed of this test's own
 rng = np.random.default_rng(73_919)
 new_labels = rng.permutation(np.arange(1000) % 10)
 pixels = torch.from_numpy(render(new_labels, rng)).permute(0, 3, 1, 2).float()
 new_images = (pixels / 255.0 - 0.5) / 0.25  # the course's fixed input scaling
+# the points are for the student's own model trained: build_model(config) must rebuild the reference's
+# function. Weights the test draws (from a generator of its own) and keeps, loaded into the student's
+# model, must give the scores the reference architecture gives with them
+generator = torch.Generator().manual_seed(52_301)
+drawn = {}
+for name, tensor in judged.state_dict().items():
+    if not tensor.is_floating_point():
+        drawn[name] = torch.zeros_like(tensor)
+    elif name.endswith("running_var"):
+        drawn[name] = 0.5 + 1.5 * torch.rand(tensor.shape, generator=generator)
+    elif tensor.dim() > 1:  # He initialisation, so that scores keep their scale through the layers
+        drawn[name] = torch.randn(tensor.shape, generator=generator) * (2.0 / tensor[0].numel()) ** 0.5
+    elif name.endswith("bias") or name.endswith("running_mean"):
+        drawn[name] = 0.2 * torch.randn(tensor.shape, generator=generator)
+    else:  # a normalisation layer's scale
+        drawn[name] = 0.5 + torch.rand(tensor.shape, generator=generator)
+with torch.device("meta"):
+    expected_model = reference.build_model(config)
+expected_model.load_state_dict(drawn, assign=True)
+expected_model = expected_model.float().eval()
+rebuilt = build_model(config)
+rebuilt.load_state_dict({name: tensor.clone() for name, tensor in drawn.items()})
+rebuilt.eval()
+with torch.no_grad():
+    check_rel_error(
+        rebuilt(new_images[:16]),
+        expected_model(new_images[:16]),
+        f"your build_model({config}) with weights drawn by the test: scores for 16 new images",
+        tol=1e-4,
+    )
 correct = 0
 with torch.no_grad():
     for start in range(0, len(new_labels), 250):

@@ -26,6 +26,7 @@ from autograder.grading.run.cgroups import cgroups_usable, parent_cgroups, relea
 from autograder.grading.run.lifetime import die_with_parent
 from autograder.grading.run.sandbox import Limits, limit_this_process, write_profile
 from autograder.grading.trusted.judging import DEFAULT_MAX_BYTES
+from autograder.grading.trusted.sandboxed.wire import archive_fits
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
 
@@ -86,23 +87,6 @@ def failed_summary(tests, reason):
         "seconds": 0.0,
         "failure": reason,
     }
-
-
-def archive_fits(path, limit):
-    """Whether the file reads without inflating: not a zip archive (its own size is what collect limited),
-    or one (torch.save's format, numpy's .npz) of stored, uncompressed records holding at most limit bytes."""
-    import zipfile
-
-    try:
-        if not zipfile.is_zipfile(path):
-            return True
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False
-    return all(member.compress_type == zipfile.ZIP_STORED for member in members) and (
-        sum(member.file_size for member in members) <= limit
-    )
 
 
 class TrustedRun:

@@ -89,6 +89,13 @@ def submitted_checkpoint(path, max_bytes=None):
 def _load_here(path, max_bytes):
     import torch
 
+    from autograder.grading.trusted.sandboxed.wire import archive_fits
+
+    if not archive_fits(path, max_bytes):  # as the call server does: nothing inflates before it is counted
+        raise ValueError(
+            f"{os.path.basename(path)} holds compressed records or more than {max_bytes:,} bytes: "
+            "save it with save_checkpoint (torch.save writes stored records)"
+        )
     loaded = torch.load(path, map_location="cpu", weights_only=True)
     total = 0
     stack = [loaded]

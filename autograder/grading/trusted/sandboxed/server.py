@@ -208,6 +208,11 @@ class Server:
         import torch
 
         name = os.path.basename(request["path"])  # a file of the submission, in this working folder
+        if not wire.archive_fits(name, request["max_bytes"]):  # read before torch.load inflates anything
+            raise ValueError(
+                f"{name} holds compressed records or more than {request['max_bytes']:,} bytes: "
+                "save it with save_checkpoint (torch.save writes stored records)"
+            )
         loaded = torch.load(name, map_location="cpu", weights_only=True)
         total = 0
         for value in _tensors(loaded):

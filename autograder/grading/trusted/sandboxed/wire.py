@@ -140,6 +140,12 @@ class Encoder:
         self.nodes = 0
         self.limit = limit
 
+    def _room_for(self, nbytes):
+        """Refuse, before anything is made, data that would not fit: a view with stride 0 (numpy's
+        broadcast_to, torch's expand) holds a few bytes until it is made contiguous."""
+        if self.bytes + nbytes > self.limit:
+            raise NotPlain(f"more than {self.limit} bytes of data")
+
     def _buffer(self, data):
         data = memoryview(data).cast("B")
         self.bytes += data.nbytes
@@ -230,6 +236,7 @@ class Encoder:
         if array.dtype.name not in ARRAY_DTYPES:
             raise NotPlain(f"an array of dtype {array.dtype}")
         numpy = _numpy()
+        self._room_for(array.size * array.itemsize)
         if not array.dtype.isnative:  # the wire carries native byte order: values arrive unchanged
             array = array.astype(array.dtype.newbyteorder("="))
         array = numpy.ascontiguousarray(array)
@@ -253,6 +260,7 @@ class Encoder:
         if tensor.device.type == "meta":
             node["meta"] = True
             return node
+        self._room_for(tensor.numel() * tensor.element_size())
         data = tensor.detach().to("cpu").contiguous()
         if data.is_conj():
             data = data.resolve_conj()
@@ -501,6 +509,26 @@ def decode(node, buffers, make_handle=None):
         raise
     except (KeyError, TypeError, ValueError, OverflowError, RuntimeError, MemoryError) as error:
         raise WireError(f"malformed data ({type(error).__name__}: {str(error)[:200]})") from None
+
+
+# --- submitted files -------------------------------------------------------------------------------
+
+
+def archive_fits(path, limit):
+    """Whether the file reads without inflating: not a zip archive (its own size is what collect limited),
+    or one (torch.save's format, numpy's .npz) of stored, uncompressed records holding at most limit bytes."""
+    import zipfile
+
+    try:
+        if not zipfile.is_zipfile(path):
+            return True
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+    return all(member.compress_type == zipfile.ZIP_STORED for member in members) and (
+        sum(member.file_size for member in members) <= limit
+    )
 
 
 # --- exports: notebook variables handed to the grader ---------------------------------------------
