@@ -203,43 +203,11 @@ class Server:
         return header, encoder.buffers
 
     def op_load_checkpoint(self, request):
-        """A submitted checkpoint, opened here (tensors and plain values only, never code) and sent back as
-        plain data once the numbers it holds, counted as the dense tensors they become, fit max_bytes."""
-        import torch
-
+        """A submitted checkpoint, opened here and sent back as plain data (wire.open_checkpoint)."""
         name = os.path.basename(request["path"])  # a file of the submission, in this working folder
-        if not wire.archive_fits(name, request["max_bytes"]):  # read before torch.load inflates anything
-            raise ValueError(
-                f"{name} holds compressed records or more than {request['max_bytes']:,} bytes: "
-                "save it with save_checkpoint (torch.save writes stored records)"
-            )
-        loaded = torch.load(name, map_location="cpu", weights_only=True)
-        total = 0
-        for value in _tensors(loaded):
-            total += value.numel() * value.element_size()
-            if total > request["max_bytes"]:
-                raise ValueError(
-                    f"the checkpoint's tensors hold more than {request['max_bytes']:,} bytes of numbers "
-                    "(the assignment's limit for the file)"
-                )
+        loaded = wire.open_checkpoint(name, request["max_bytes"])
         node, buffers = wire.encode(loaded, limit=request["max_bytes"] + (1 << 20))
         return {"value": node}, buffers
-
-
-def _tensors(value, depth=0):
-    """Every tensor in a loaded checkpoint (nested dicts, lists and tuples)."""
-    import torch
-
-    if depth > 16:
-        raise ValueError("the checkpoint nests its values too deeply")
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _tensors(item, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _tensors(item, depth + 1)
 
 
 def describe(number, obj):

@@ -531,6 +531,43 @@ def archive_fits(path, limit):
     )
 
 
+def open_checkpoint(path, max_bytes):
+    """A submitted checkpoint, opened with weights_only=True (tensors and plain values, never code) once its
+    zip directory shows nothing that inflates, and returned only if the numbers it holds, counted as the
+    dense tensors they become (a stride-0 view is a few bytes on disk), fit max_bytes; else ValueError."""
+    import torch
+
+    if not archive_fits(path, max_bytes):
+        raise ValueError(
+            f"{os.path.basename(path)} holds compressed records or more than {max_bytes:,} bytes: "
+            "save it with save_checkpoint (torch.save writes stored records)"
+        )
+    loaded = torch.load(path, map_location="cpu", weights_only=True)
+    total = 0
+    for value in _checkpoint_tensors(loaded, torch.Tensor):
+        total += value.numel() * value.element_size()
+        if total > max_bytes:
+            raise ValueError(
+                f"the checkpoint's tensors hold more than {max_bytes:,} bytes of numbers "
+                "(the assignment's limit for the file)"
+            )
+    return loaded
+
+
+def _checkpoint_tensors(value, tensor_type, depth=0):
+    """Every tensor in a loaded checkpoint (nested dicts, lists and tuples)."""
+    if depth > 16:
+        raise ValueError("the checkpoint nests its values too deeply")
+    if isinstance(value, tensor_type):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _checkpoint_tensors(item, tensor_type, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _checkpoint_tensors(item, tensor_type, depth + 1)
+
+
 # --- exports: notebook variables handed to the grader ---------------------------------------------
 
 
