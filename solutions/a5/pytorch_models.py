@@ -1535,7 +1535,8 @@ with torch.no_grad():
     check_rel_error(
         rebuilt(new_images[:16]),
         expected_model(new_images[:16]),
-        f"your build_model({config}) with weights drawn by the test: scores for 16 new images",
+        f"your build_model(config) of the checkpoint's {architecture} with weights drawn by the test: "
+        "scores for 16 new images",
         tol=1e-4,
     )
 correct = 0
