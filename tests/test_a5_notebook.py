@@ -790,6 +790,17 @@ def test_the_checkpoint_grader_refuses_architectures_outside_the_course(tmp_path
     assert not passed and "'linear' is not one of" in message
 
 
+def test_the_checkpoint_grader_refuses_an_architecture_whose_layers_would_take_gigabytes(tmp_path, monkeypatch):
+    """Under a megabyte of weights (float16) describes one conv layer of 12,000 channels: 47 MB of output per
+    image, 12 GB for a batch of 250 in the trusted process (the red team's 110,000 channels killed it at its
+    memory limit). The cost is measured on the meta device first and the checkpoint refused with a reason."""
+    model = models.CifarVGG([12_000], batch_norm=False, num_classes=10).half()
+    save_checkpoint(tmp_path / "a5_checkpoint.pt", model)
+    monkeypatch.chdir(tmp_path)
+    passed, message = run_cell(A5, "checkpoint")
+    assert not passed and "MB in one layer for one 32 x 32 image" in message, message
+
+
 class Payload:
     """An object whose unpickling would run code."""
 

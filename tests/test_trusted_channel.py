@@ -638,3 +638,25 @@ def test_a_view_larger_than_the_limit_is_refused_before_it_is_made():
             wire.encode(view, limit=limit)
     node, buffers = wire.encode(torch.zeros(1).expand(1000), limit=limit)
     assert wire.decode(node, buffers).tolist() == [0.0] * 1000
+
+
+def test_a_trusted_runner_killed_at_its_limit_gives_every_test_the_reason(tmp_path):
+    """A runner killed at its memory limit writes nothing: the reason comes from its exit (the red team's
+    wide checkpoint left "trusted grading failed: " and nothing after it)."""
+    from autograder.grading.run.trusted_run import TrustedRun
+
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "student_mod.py").write_text("def add(a, b):\n    return a + b\n")
+    source = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"  # as the memory limit kills it
+    run = TrustedRun(
+        [{"grade_id": "killed", "points": 1.0, "source": source, "reads": [], "notebook": "nb"}],
+        student_modules={"student_mod"},
+        student_overlay=student,
+        trusted_overlay=student,
+        data_dir=None,
+        scratch=tmp_path / "scratch",
+        timeout=60,
+    )
+    record = run.result()["tests"]["killed"]
+    assert not record["passed"] and "the trusted runner died: SIGKILL (killed: the memory limit" in record["message"]

@@ -1490,7 +1490,7 @@ print(
 ### BEGIN HIDDEN TESTS
 import numpy as np
 
-from autograder.grading.trusted.judging import submitted_checkpoint
+from autograder.grading.trusted.judging import largest_output_bytes, submitted_checkpoint
 from autograder.grading.trusted.reference import reference_module
 from cs_lib.checks import check_rel_error
 from cs_lib.datasets.embedded import render
@@ -1501,6 +1501,15 @@ config = checkpoint["config"]
 reference = reference_module("cs_lib.pytorch.models")
 with torch.device("meta"):  # the reference architecture, without memory until the submitted weights arrive
     judged = reference.build_model(config)
+# what one image costs the trusted process in this architecture's largest layer output, measured on the
+# meta device before anything runs: a few MB of weights can describe layers whose outputs take gigabytes
+per_image = largest_output_bytes(judged, (3, 32, 32))
+check_true(
+    per_image <= 8 * 2**20,
+    f"the checkpoint's {architecture} makes {per_image / 2**20:,.0f} MB in one layer for one 32 x 32 image "
+    "(the course's models make at most a few MB): train a model of the course's sizes",
+)
+batch = min(250, (128 * 2**20) // max(per_image, 1))  # images per forward pass: at most 128 MB in one layer
 judged.load_state_dict(checkpoint["state_dict"], assign=True)  # strict: the reference's keys and shapes
 judged = judged.float().eval()
 # 1,000 images no one has seen: the embedded dataset's generator with a seed of this test's own
@@ -1533,18 +1542,18 @@ rebuilt.load_state_dict(drawn)  # sent as a copy: the test's weights stay as dra
 rebuilt.eval()
 with torch.no_grad():
     check_rel_error(
-        rebuilt(new_images[:16]),
-        expected_model(new_images[:16]),
+        rebuilt(new_images[: min(16, batch)]),
+        expected_model(new_images[: min(16, batch)]),
         f"your build_model(config) of the checkpoint's {architecture} with weights drawn by the test: "
         "scores for 16 new images",
         tol=1e-4,
     )
 correct = 0
 with torch.no_grad():
-    for start in range(0, len(new_labels), 250):
-        scores = judged(new_images[start : start + 250])
-        check_shape(scores, (min(250, len(new_labels) - start), 10), "the checkpoint's scores")
-        correct += int((scores.argmax(dim=1).numpy() == new_labels[start : start + 250]).sum())
+    for start in range(0, len(new_labels), batch):
+        scores = judged(new_images[start : start + batch])
+        check_shape(scores, (min(batch, len(new_labels) - start), 10), "the checkpoint's scores")
+        correct += int((scores.argmax(dim=1).numpy() == new_labels[start : start + batch]).sum())
 accuracy = correct / len(new_labels)
 print(f"accuracy on 1,000 new images: {accuracy:.3f} (needs {THRESHOLD})")
 check_true(

@@ -26,6 +26,7 @@ from autograder.grading.run.cgroups import cgroups_usable, parent_cgroups, relea
 from autograder.grading.run.lifetime import die_with_parent
 from autograder.grading.run.sandbox import Limits, limit_this_process, write_profile
 from autograder.grading.trusted.judging import DEFAULT_MAX_BYTES
+from autograder.grading.trusted.remote import exit_cause
 from autograder.grading.trusted.sandboxed.wire import archive_fits
 
 RUNNER_MODULE = "autograder.grading.trusted.runner"
@@ -221,7 +222,11 @@ class TrustedRun:
         tail = self.log.read().strip().splitlines()[-3:]
         self.log.close()
         if self.process.returncode != 0 or not self.result_path.is_file():
-            return failed_summary(self.tests, "trusted grading failed: " + " | ".join(tail))
+            # a runner killed at its memory limit writes nothing: its exit says why
+            said = f": {' | '.join(tail)}" if tail else ""
+            return failed_summary(
+                self.tests, f"trusted grading failed: the trusted runner {exit_cause(self.process.returncode)}{said}"
+            )
         return json.loads(self.result_path.read_text())
 
 

@@ -62,6 +62,30 @@ def fresh_split(count, seed, *, num_training=49000, num_validation=1000, subtrac
     return np.ascontiguousarray(X, dtype=dtype), labels
 
 
+def largest_output_bytes(model, input_shape):
+    """Bytes of the largest output any module of model (a torch module on the meta device, so nothing is
+    made) gives for one input of input_shape: what one image costs in memory when the trusted process runs
+    a model built from a student's config. A few megabytes of weights can describe layers whose outputs
+    take gigabytes (one conv layer of 110,000 channels), so tests size their batches by this, not by the
+    checkpoint's bytes."""
+    import torch
+
+    sizes = [0]
+
+    def record(module, inputs, output):
+        if isinstance(output, torch.Tensor):
+            sizes.append(output.numel() * output.element_size())
+
+    hooks = [module.register_forward_hook(record) for module in model.modules()]
+    try:
+        with torch.no_grad():
+            model(torch.zeros((1, *input_shape), device="meta"))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return max(sizes)
+
+
 def max_extra_file_bytes():
     """The assignment's limit for an extra file (course.toml max_extra_file_mb), as grading passes it."""
     return int(os.environ.get("CS_MAX_EXTRA_FILE_BYTES") or DEFAULT_MAX_BYTES)

@@ -553,16 +553,21 @@ def _left_behind_hook(module, inputs, output):
     return None
 
 
-def _crash_message(code, doing):
-    where = f" (in {doing})" if doing else ""
+def exit_cause(code):
+    """How a process with this return code ended, in words: "died: SIGKILL (killed: the memory limit, ...)"."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
         cause = {"SIGKILL": "killed: the memory limit, or too many processes", "SIGSEGV": "a crash"}.get(name, name)
-        return f"the sandboxed process running student code died{where}: {name} ({cause})"
-    return f"the sandboxed process running student code exited{where} (exit code {code})"
+        return f"died: {name} ({cause})"
+    return f"exited (exit code {code})"
+
+
+def _crash_message(code, doing):
+    where = f" (in {doing})" if doing else ""
+    return f"the sandboxed process running student code{where} {exit_cause(code)}"
 
 
 def _exception(info, doing):
