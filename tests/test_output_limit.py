@@ -33,7 +33,9 @@ def test_a_cell_keeps_at_most_the_limit_and_says_it_cut_the_rest(monkeypatch):
         size = sum(output_size(output) for output in cell.outputs)
         assert size <= 50_000 + 200, size
         assert "output cut by the grader" in "".join(str(o.get("text", "")) for o in cell.outputs)
-    assert notebook.cells[2].outputs[0]["text"] == "next cell keeps its output\n"
+    # a busy kernel may flush print's text and its newline as two stream messages: the cell's text is both
+    kept = "".join(output.get("text", "") for output in notebook.cells[2].outputs if output.output_type == "stream")
+    assert kept == "next cell keeps its output\n"
     assert len(nbformat.writes(notebook)) < 4 * 50_000 + 20_000
 
 
